@@ -1,0 +1,62 @@
+# The bench's entry points. `make demo` and `make test` each install what is missing first.
+#
+#   make setup     system packages (ARM toolchain, gdb-multiarch, curl, tftp) and .venv
+#   make firmware  bootloader, application v1/v2/v3 images and the known-bad variants
+#   make test      the whole test suite: pytest (incl. host C tests) and Robot suites
+#   make demo      build, boot, update over HTTP and TFTP, power-cut sweep, report
+#   make bench     benchmarks, printed figures
+#   make lint      ruff over the Python code
+#   make clean     remove build outputs (keeps .venv)
+
+PYTHON  ?= python3
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+PYBENCH := $(VENV)/bin/pybench
+BUILD   ?= build
+REPORTS ?= reports
+
+export PYBENCH_BUILD := $(abspath $(BUILD))
+
+.PHONY: all setup system-deps venv firmware test pytest robot demo bench lint clean distclean
+
+all: firmware
+
+setup: system-deps venv
+
+system-deps:
+	@scripts/install-system-deps.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml | system-deps
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+firmware: setup
+	$(MAKE) -C firmware BUILD=$(abspath $(BUILD)) PYTHON=$(abspath $(PY))
+
+test: firmware
+	$(PY) -m pytest -q -p no:cacheprovider
+	$(MAKE) robot
+
+robot: firmware
+	@mkdir -p $(REPORTS)/robot
+	$(VENV)/bin/robot --outputdir $(REPORTS)/robot --consolewidth 100 robot/
+
+demo: firmware
+	$(PYBENCH) demo --reports $(REPORTS)/demo
+
+bench: firmware
+	$(PYBENCH) bench
+
+lint: venv
+	$(VENV)/bin/ruff check pybench tests
+
+clean:
+	rm -rf $(BUILD) $(REPORTS)
+	$(MAKE) -C firmware clean BUILD=$(abspath $(BUILD))
+
+distclean: clean
+	rm -rf $(VENV)

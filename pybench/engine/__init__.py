@@ -1,0 +1,1 @@
+"""Emulation engines behind one interface (pybench.engine.base.Engine)."""
