@@ -30,7 +30,9 @@ def parse_header(text: str, source: str = "flash_layout.h") -> dict[str, int | t
         try:
             parts = [int(p.strip(), 0) for p in raw.split(",")]
         except ValueError:
-            raise BenchError(f"{source}:{lineno}: {name} is not an integer or list: {raw!r}") from None
+            raise BenchError(
+                f"{source}:{lineno}: {name} is not an integer or list: {raw!r}"
+            ) from None
         values[name] = parts[0] if len(parts) == 1 else tuple(parts)
     return values
 

@@ -11,10 +11,7 @@ from pybench.errors import BenchError
 def repo_root() -> Path:
     """The checkout that holds firmware/ and platforms/ (PYBENCH_ROOT overrides)."""
     env = os.environ.get("PYBENCH_ROOT")
-    if env:
-        root = Path(env)
-    else:
-        root = Path(__file__).resolve().parent.parent
+    root = Path(env) if env else Path(__file__).resolve().parent.parent
     if not (root / "firmware").is_dir():
         raise BenchError(
             f"{root}: not a pybench checkout (no firmware/); set PYBENCH_ROOT to the repository"

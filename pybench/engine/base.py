@@ -194,5 +194,5 @@ class Engine(ABC):
         """A digest of flash, RAM and CPU state, equal for equal machines (campaign dedup)."""
         raise NotImplementedError(f"{self.name} engine cannot digest its state")
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: most engines hold nothing
         """Release processes and sockets the engine holds."""

@@ -1,0 +1,172 @@
+"""`pybench image`: create, inspect, verify and corrupt update images."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from pybench import layout
+from pybench.errors import BenchError
+from pybench.image.elf import body_from_file, read_input
+from pybench.image.format import (
+    TARGET_F407,
+    Image,
+    ImageError,
+    ImageHeader,
+    build_image,
+    check_header,
+    check_image,
+    parse_image,
+)
+
+FAULTS = ("magic", "target", "digest", "truncate", "header-crc", "oversize", "empty")
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("image", help="create, inspect, verify or corrupt update images")
+    isub = p.add_subparsers(dest="image_command", metavar="ACTION", required=True,
+                            parser_class=type(p))
+
+    c = isub.add_parser("create", help="make an image from an application ELF or .bin")
+    c.add_argument("input", type=Path, help="application ELF (linked at APP_LOAD_ADDR) or .bin")
+    c.add_argument("-o", "--output", type=Path, required=True)
+    c.add_argument("--version", type=_int, required=True, help="image version number")
+    c.add_argument("--version-str", help="version text (default N.0.0)")
+    c.add_argument("--load-addr", type=_int, help="load address of a .bin (default: layout)")
+    c.add_argument("--target", type=_int, default=TARGET_F407, help="target id (default 0x413)")
+    c.set_defaults(func=_create)
+
+    i = isub.add_parser("inspect", help="print an image's header and whether it is valid")
+    i.add_argument("image", type=Path)
+    i.add_argument("--json", action="store_true", help="machine-readable output")
+    i.set_defaults(func=_inspect)
+
+    v = isub.add_parser("verify", help="exit 0 when the image is valid, 1 when not")
+    v.add_argument("image", type=Path)
+    v.set_defaults(func=_verify)
+
+    k = isub.add_parser("corrupt", help="make a deliberately bad image for rejection tests")
+    k.add_argument("image", type=Path)
+    k.add_argument("-o", "--output", type=Path, required=True)
+    k.add_argument("--fault", choices=FAULTS, required=True)
+    k.set_defaults(func=_corrupt)
+
+
+def _create(args: argparse.Namespace) -> int:
+    lay = layout.load()
+    load_addr = args.load_addr if args.load_addr is not None else lay.APP_LOAD_ADDR
+    body = body_from_file(args.input, load_addr)
+    total = lay.IMAGE_HEADER_SIZE + len(body)
+    if total > lay.IMAGE_MAX_SIZE:
+        raise BenchError(f"{args.input}: image is {total} bytes, larger than the "
+                         f"{lay.IMAGE_MAX_SIZE}-byte application slot")
+    try:
+        image = build_image(body, args.version, args.version_str, load_addr, args.target)
+    except ImageError as e:
+        raise BenchError(f"{args.input}: {e}") from None
+    _write(args.output, image.to_bytes())
+    print(f"{args.output}: image v{image.header.image_version} ({image.header.version_str}), "
+          f"{image.total_size} bytes, sha256 {image.header.body_sha256.hex()[:16]}...")
+    return 0
+
+
+def _load(path: Path) -> tuple[bytes, Image | None, str]:
+    """The file, its image if it parses, and 'valid' or what is wrong."""
+    data = read_input(path)
+    try:
+        image = parse_image(data, check=False)
+    except ImageError as e:
+        return data, None, str(e)
+    try:
+        check_image(image)
+    except ImageError as e:
+        return data, image, str(e)
+    return data, image, "valid"
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    data, image, verdict = _load(args.image)
+    if image is None:
+        fields: dict[str, object] = {"file": str(args.image), "size": len(data)}
+    else:
+        h = image.header
+        fields = {
+            "file": str(args.image), "size": len(data), "magic": f"0x{h.magic:08x}",
+            "header_version": h.header_version, "header_size": h.header_size,
+            "target_id": f"0x{h.target_id:x}", "image_version": h.image_version,
+            "version_str": h.version_str, "body_size": h.body_size,
+            "load_addr": f"0x{h.load_addr:08x}", "body_sha256": h.body_sha256.hex(),
+            "header_crc": f"0x{h.header_crc or 0:08x}",
+        }
+    fields["verdict"] = verdict
+    if args.json:
+        print(json.dumps(fields, indent=2))
+    else:
+        width = max(len(k) for k in fields)
+        for key, value in fields.items():
+            print(f"{key:<{width}}  {value}")
+    return 0 if verdict == "valid" else 1
+
+
+def _verify(args: argparse.Namespace) -> int:
+    _, _, verdict = _load(args.image)
+    print(f"{args.image}: {verdict}")
+    return 0 if verdict == "valid" else 1
+
+
+def corrupt(data: bytes, fault: str) -> bytes:
+    """A copy of a valid image with one fault the device must reject."""
+    lay = layout.load()
+    image = parse_image(data)
+    # Packed with header_crc=None the CRC is computed afresh: each fault stands alone.
+    h = replace(image.header, raw_fields=None, header_crc=None)
+    body = image.body
+    if fault == "magic":
+        return replace(h, magic=0xDEADBEEF).pack() + body
+    if fault == "target":
+        return replace(h, target_id=0x419).pack() + body   # an STM32F42x/43x
+    if fault == "header-crc":
+        return replace(h, header_crc=h.computed_crc() ^ 1).pack() + body
+    if fault == "digest":
+        flipped = bytearray(body)
+        flipped[len(flipped) // 2] ^= 0x01
+        return h.pack() + bytes(flipped)
+    if fault == "truncate":
+        return data[: lay.IMAGE_HEADER_SIZE + len(body) // 2]
+    if fault == "oversize":
+        # Valid header and digest, but larger than the application slot.
+        pad = lay.IMAGE_MAX_SIZE - lay.IMAGE_HEADER_SIZE - len(body) + 4
+        big = body + b"\xff" * pad
+        return replace(h, body_size=len(big), body_sha256=hashlib.sha256(big).digest()).pack() + big
+    if fault == "empty":
+        return b""
+    raise BenchError(f"unknown fault {fault!r}")
+
+
+def _corrupt(args: argparse.Namespace) -> int:
+    data = read_input(args.image)
+    try:
+        check_header(ImageHeader.unpack(data))
+    except ImageError as e:
+        raise BenchError(f"{args.image}: not a valid image to corrupt: {e}") from None
+    bad = corrupt(data, args.fault)
+    _write(args.output, bad)
+    print(f"{args.output}: {args.fault} fault, {len(bad)} bytes")
+    return 0
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as e:
+        raise BenchError(f"{path}: cannot write: {e.strerror}") from None
