@@ -22,6 +22,10 @@ class Bus(Protocol):
         """Current virtual time."""
         ...
 
+    def cpu_pc(self) -> int:
+        """Address of the instruction being executed (where an access came from)."""
+        ...
+
     def read_mem(self, addr: int, size: int) -> bytes:
         """Read memory as a bus master (DMA): SRAM, CCM, flash."""
         ...
