@@ -15,5 +15,6 @@ void console_puts(const char *s);               /* as is, no newline added */
 /* printf subset: %s %c %d %u %x %X %% with width and 0 flag (e.g. %08x). */
 void console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int console_getc(void);                          /* -1 when nothing was received */
+void console_flush(void);                        /* returns when the last byte has left */
 
 #endif /* CONSOLE_H */

@@ -52,6 +52,10 @@ class Bus(Protocol):
         """A frame the board put on the Ethernet wire."""
         ...
 
+    def console_write(self, data: bytes) -> None:
+        """Bytes a USART sent: the board's console."""
+        ...
+
     def event(self, kind: str, detail: str) -> None:
         """Tell the bench something happened (kinds: "unmapped", "fault", "power-cut", ...)."""
         ...

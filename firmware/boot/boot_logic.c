@@ -1,0 +1,239 @@
+/*
+ * boot_logic.c - the update state machine (docs/bootloader.md).
+ *
+ * Order matters for power cuts: the staged image is verified before the application
+ * slot is touched; COPIED(k) is appended only after sector k reads back right; DONE only
+ * after the whole slot verifies. A cut anywhere leaves a journal that says how far we
+ * got, and every step can be redone.
+ *
+ * The BOOT_BUG_* switches build deliberately broken variants for the power-cut campaign
+ * (make variants); the normal bootloader defines none of them.
+ */
+#include "boot_logic.h"
+
+#include <string.h>
+
+#include "console.h"
+#include "flash.h"
+#include "flash_layout.h"
+#include "image.h"
+#include "journal.h"
+
+#if defined(BOOT_BUG_PROGRESS_EARLY) || defined(BOOT_BUG_NO_CRC)
+#define BOOT_SKIP_FINAL_VERIFY 1
+#endif
+
+#define COPY_CHUNK 1024u
+
+static void append(const struct journal_entry *base, uint32_t state, uint32_t copied)
+{
+    struct journal_entry e = *base;
+    int st;
+
+    e.state = state;
+    e.copied = copied;
+    st = journal_append(&e);
+    if (st != FLASH_OK)   /* not fatal: every step below is redone if the record is lost */
+        console_printf("boot: journal append %s failed: %s\r\n", journal_state_name(state),
+                       flash_strerror(st));
+}
+
+/* Slot sectors an image of `size` bytes covers, counted from APP_SLOT_FIRST_SECTOR. */
+static uint32_t sectors_covered(uint32_t size)
+{
+    uint32_t n = 0, covered = 0;
+
+    while (covered < size && APP_SLOT_FIRST_SECTOR + n <= APP_SLOT_LAST_SECTOR)
+        covered += flash_sector_size(APP_SLOT_FIRST_SECTOR + n++);
+    return n;
+}
+
+/* Erase slot sector k and program it from the same offset in staging (read back). */
+static int copy_sector(uint32_t k, uint32_t image_size)
+{
+    static uint8_t buf[COPY_CHUNK];
+    unsigned sector = APP_SLOT_FIRST_SECTOR + k;
+    uint32_t dst = flash_sector_addr(sector), off = dst - APP_SLOT_ADDR, len, done;
+    int st;
+
+    len = image_size - off < flash_sector_size(sector) ? image_size - off
+                                                        : flash_sector_size(sector);
+    st = flash_erase_sector(sector);
+    for (done = 0; st == FLASH_OK && done < len; done += COPY_CHUNK) {
+        uint32_t n = len - done < COPY_CHUNK ? len - done : COPY_CHUNK;
+        flash_read(STAGING_ADDR + off + done, buf, n);
+        st = flash_program(dst + done, buf, n);
+    }
+    return st;
+}
+
+/* The staged image is the one the journal committed: valid and with the same digest. */
+static const char *staged_problem(const struct journal_entry *j)
+{
+    struct image_header h;
+    int st = image_verify_slot(STAGING_ADDR, &h);
+
+    if (st != IMAGE_OK)
+        return image_strerror(st);
+    if (memcmp(h.body_sha256, j->digest, sizeof j->digest) || image_total_size(&h) != j->image_size)
+        return "not the image the journal recorded";
+    return NULL;
+}
+
+#ifndef BOOT_SKIP_FINAL_VERIFY
+static int slot_holds(const struct journal_entry *j, struct image_header *h)
+{
+    int st = image_verify_slot(APP_SLOT_ADDR, h);
+
+    if (st != IMAGE_OK) {
+        console_printf("boot: application slot does not verify: %s\r\n", image_strerror(st));
+        return 0;
+    }
+    if (memcmp(h->body_sha256, j->digest, sizeof j->digest)) {
+        console_printf("boot: application slot holds v%u, not the staged v%u\r\n",
+                       (unsigned)h->image_version, (unsigned)j->image_version);
+        return 0;
+    }
+    return 1;
+}
+#endif
+
+/*
+ * 1: the slot now holds the staged image, its header in *h; 0: staging rejected;
+ * -1: the copy does not verify.
+ */
+static int update(struct journal_entry *j, struct image_header *h)
+{
+    const char *problem = staged_problem(j);
+    uint32_t n = sectors_covered(j->image_size), start = 0, k;
+    int attempt, st;
+
+    if (problem) {
+        console_printf("boot: staged image rejected: %s\r\n", problem);
+        append(j, JOURNAL_REJECTED, 0);
+        return 0;
+    }
+    if (j->state == JOURNAL_COPIED)
+        start = j->copied < n ? j->copied : n;
+    if (start)
+        console_printf("boot: resuming copy at sector %u\r\n",
+                       (unsigned)(APP_SLOT_FIRST_SECTOR + start));
+#ifdef BOOT_BUG_DONE_EARLY
+    append(j, JOURNAL_DONE, start);   /* BUG: claims success before the copy is done */
+#endif
+
+    for (attempt = 0; attempt < 2; attempt++) {
+        for (k = start; k < n; k++) {
+#ifdef BOOT_BUG_PROGRESS_EARLY
+            append(j, JOURNAL_COPIED, k + 1);   /* BUG: progress before the work */
+#endif
+            st = copy_sector(k, j->image_size);
+            if (st != FLASH_OK) {
+                console_printf("boot: copy of sector %u failed: %s\r\n",
+                               (unsigned)(APP_SLOT_FIRST_SECTOR + k), flash_strerror(st));
+                break;
+            }
+#ifndef BOOT_BUG_PROGRESS_EARLY
+            append(j, JOURNAL_COPIED, k + 1);
+#endif
+            console_printf("boot: copied sector %u\r\n", (unsigned)(APP_SLOT_FIRST_SECTOR + k));
+        }
+#ifdef BOOT_SKIP_FINAL_VERIFY
+        flash_read(APP_SLOT_ADDR, h, sizeof *h);
+        if (1) {   /* BUG: trusts the copy without reading the slot back */
+#else
+        if (slot_holds(j, h)) {
+#endif
+            append(j, JOURNAL_DONE, n);
+            console_printf("boot: update to v%u done\r\n", (unsigned)j->image_version);
+            return 1;
+        }
+        if (attempt == 0) {
+            /* Record the restart first: a cut must not resume from the old COPIED count. */
+            console_printf("boot: copying again from sector %u\r\n",
+                           (unsigned)APP_SLOT_FIRST_SECTOR);
+            append(j, JOURNAL_STAGED, 0);
+            j->state = JOURNAL_STAGED;
+            start = 0;
+        }
+    }
+    console_printf("boot: recovery: the copied application does not verify\r\n");
+    return -1;
+}
+
+static void jump_decision(struct boot_decision *d, const struct image_header *h)
+{
+    d->outcome = BOOT_JUMP;
+    d->version = h->image_version;
+    d->load_addr = h->load_addr;
+    console_printf("boot: jump to v%u at 0x%08x\r\n", (unsigned)h->image_version,
+                   (unsigned)h->load_addr);
+}
+
+void boot_decide(struct boot_decision *d)
+{
+    struct journal_entry j;
+    struct image_header h;
+    int st, r;
+
+    memset(d, 0, sizeof *d);
+    journal_read(&j);
+    if (j.state == JOURNAL_EMPTY)
+        console_printf("boot: journal EMPTY\r\n");
+    else if (j.state == JOURNAL_COPIED)
+        console_printf("boot: journal COPIED %u v%u size %u\r\n", (unsigned)j.copied,
+                       (unsigned)j.image_version, (unsigned)j.image_size);
+    else
+        console_printf("boot: journal %s v%u size %u\r\n", journal_state_name(j.state),
+                       (unsigned)j.image_version, (unsigned)j.image_size);
+
+    if (j.state == JOURNAL_STAGED || j.state == JOURNAL_COPIED) {
+        r = update(&j, &h);
+        if (r > 0) {
+            jump_decision(d, &h);
+            return;
+        }
+        if (r < 0) {
+            d->outcome = BOOT_RECOVERY;
+            return;
+        }
+    }
+
+#ifdef BOOT_BUG_DONE_EARLY
+    if (j.state == JOURNAL_DONE) {   /* BUG: DONE is taken on trust, the slot is not read */
+        flash_read(APP_SLOT_ADDR, &h, sizeof h);
+        jump_decision(d, &h);
+        return;
+    }
+#endif
+
+    st = image_verify_slot(APP_SLOT_ADDR, &h);
+    if (st == IMAGE_OK) {
+        jump_decision(d, &h);
+        return;
+    }
+    console_printf("boot: application slot invalid: %s\r\n", image_strerror(st));
+
+    /* A damaged slot with a good image in staging: copy it down as a new update. */
+    st = image_verify_slot(STAGING_ADDR, &h);
+    if (st == IMAGE_OK) {
+        console_printf("boot: recovering v%u from staging\r\n", (unsigned)h.image_version);
+        memset(&j, 0, sizeof j);
+        j.state = JOURNAL_STAGED;
+        j.image_size = image_total_size(&h);
+        j.image_version = h.image_version;
+        memcpy(j.digest, h.body_sha256, sizeof j.digest);
+        append(&j, JOURNAL_STAGED, 0);
+        r = update(&j, &h);
+        if (r > 0) {
+            jump_decision(d, &h);
+            return;
+        }
+        if (r < 0) {
+            d->outcome = BOOT_RECOVERY;
+            return;
+        }
+    }
+    d->outcome = BOOT_NO_APP;
+    console_printf("boot: no valid application\r\n");
+}

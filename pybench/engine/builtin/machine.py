@@ -1,0 +1,871 @@
+"""The built-in engine's board: unicorn's Cortex-M4, memories, peripheral models, time.
+
+- Memories are host buffers mapped into unicorn (mem_map_ptr): flash read+exec with a
+  write-protection hook that hands every CPU store to the flash controller; SRAM and
+  CCM read/write/exec. Snapshots copy the buffers with memmove.
+- Peripherals are mapped as mmio pages (1 KiB, unicorn's ARM page size) and dispatched to
+  the model at that address; a gap in a page or an unmapped address is a BusFault.
+- Time is counted in CPU cycles, 1 instruction = 1 cycle at 168 MHz, from unicorn's own
+  instruction counter (the counter behind emu_start's `count`). Slices of at most SLICE
+  instructions are clipped to the next scheduled event; WFI skips to the next event.
+- "Stop after this instruction" (a power cut, an interrupt becoming pending, a flash
+  store that needs a fix-up) lowers unicorn's instruction budget to the count already
+  reached, so the current instruction retires whole and the slice ends right after it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import itertools
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from unicorn import (
+    UC_ARCH_ARM,
+    UC_HOOK_CODE,
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_UNMAPPED,
+    UC_MEM_FETCH_UNMAPPED,
+    UC_MEM_WRITE_UNMAPPED,
+    UC_MODE_THUMB,
+    UC_PROT_ALL,
+    UC_PROT_EXEC,
+    UC_PROT_READ,
+    Uc,
+    UcError,
+)
+from unicorn import arm_const as a
+from unicorn import unicorn_const as uconst
+from unicorn.unicorn_py3.unicorn import uclib
+
+from pybench.engine.base import BoardEvent, CpuState, RunResult, StopReason
+from pybench.engine.builtin import cortexm, mmio, registry
+from pybench.engine.builtin.cortexm import BadReturn, Fault, Lockup, SystemControlSpace
+from pybench.engine.builtin.loader import Segment
+from pybench.engine.builtin.peripheral import Peripheral
+from pybench.engine.builtin.scheduler import NEVER, Scheduler
+from pybench.errors import BenchError
+from pybench.layout import load as load_layout
+from pybench.platform.repl import Platform
+
+CPU_HZ = 168_000_000
+# The longest slice: long slices amortise emu_start's own cost (~20 us); nothing waits on
+# a slice's end, as interrupts, events and stops each end the slice when they happen.
+SLICE = 100_000
+CHECK_CYCLES = CPU_HZ // 10_000          # the stop condition runs at least every 100 us
+# While an enabled interrupt waits behind PRIMASK/BASEPRI, slices start this short and
+# double: unicorn gives no hook on CPSIE or MSR, so this bounds the delay between the
+# unmasking instruction and the exception entry for short critical sections.
+MASKED_SLICE = 16
+PAGE = 1024                              # unicorn's ARM target page
+# Offset of uc_struct.emu_counter in unicorn 2.1.4 (emu_count follows it); the self-test
+# checks it before the engine relies on it.
+EMU_COUNTER_OFFSET = 1368
+_WFI = (0xBF30, 0xBF20)                  # WFI, WFE
+_RAW_REG_READ = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
+_MASK = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFF_FFFF, 8: (1 << 64) - 1}
+# Flash content generations, unique across machines: two states with the same generation
+# hold the same flash, so snapshots skip copying 1 MiB that did not change.
+_GENERATIONS = itertools.count(1)
+
+
+def ns_to_cycles(ns: int) -> int:
+    return -((-ns * 21) // 125)          # ceil(ns * 168e6 / 1e9)
+
+
+def cycles_to_ns(cycles: int) -> int:
+    return cycles * 125 // 21
+
+
+class Memory:
+    """A memory of the board: a host buffer mapped into unicorn."""
+
+    def __init__(self, name: str, base: int, size: int, writable: bool):
+        self.name = name
+        self.base = base
+        self.size = size
+        self.end = base + size
+        self.writable = writable
+        self.buf = (ctypes.c_ubyte * size)()
+        self.view = memoryview(self.buf).cast("B")
+        self.addr = ctypes.addressof(self.buf)
+
+    def contains(self, addr: int, n: int) -> bool:
+        return self.base <= addr and addr + n <= self.end
+
+    def save(self) -> bytes:
+        return bytes(self.view)
+
+    def load(self, data: bytes) -> None:
+        ctypes.memmove(self.addr, data, self.size)
+
+    def clear(self) -> None:
+        ctypes.memset(self.addr, 0, self.size)
+
+
+class FlashMemory:
+    """The flash array as the flash controller sees it (the agreed interface)."""
+
+    def __init__(self, memory: Memory, machine: Machine):
+        self._mem = memory
+        self._machine = machine
+        self.base = memory.base
+        self.size = memory.size
+
+    def read(self, addr: int, n: int) -> bytes:
+        off = addr - self.base
+        return bytes(self._mem.view[off : off + n])
+
+    def write(self, addr: int, data: bytes) -> None:
+        """Set bytes directly (erase, fix-up, programmer); translated code is dropped."""
+        off = addr - self.base
+        if off < 0 or off + len(data) > self.size:
+            raise ValueError(f"flash write 0x{addr:08x}+{len(data)} outside flash")
+        self._mem.view[off : off + len(data)] = data
+        self._machine.code_changed(addr, addr + len(data))
+
+
+@dataclass
+class Snapshot:
+    context: Any
+    memories: tuple[bytes, ...]
+    flash_generation: int
+    models: tuple[Any, ...]
+    cycles: int
+    scheduler: Any
+    powered: bool
+    sleeping: bool
+    console: tuple[int, int, str]
+    events: int
+    lockup: bool
+
+
+class Machine:
+    """One board: CPU, memories, models, virtual time; runs slices and answers the Bus."""
+
+    def __init__(self, platform: Platform):
+        self.platform = platform
+        self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
+        self.uc.ctl_set_cpu_model(a.UC_CPU_ARM_CORTEX_M4)
+        handle = self.uc._uch.value
+        self._ctr = ctypes.c_uint64.from_address(handle + EMU_COUNTER_OFFSET)
+        self._cnt = ctypes.c_uint64.from_address(handle + EMU_COUNTER_OFFSET + 8)
+        # The PC is read on every flash store: straight through the C API (a prototype
+        # without argument conversion), into one buffer.
+        self._pc_buf = ctypes.c_uint32()
+        self._pc_addr = ctypes.addressof(self._pc_buf)
+        self._uch = handle
+        self._reg_read = _RAW_REG_READ(ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p).value)
+        self._cycles = 0
+        self._in_slice = False
+        self.scheduler = Scheduler()
+        self.events: list[BoardEvent] = []
+        self.console_text: list[str] = []
+        self.console_lines: list[str] = []
+        self._partial = ""
+        self._console_len = 0
+        self.frames_out: list[tuple[int, bytes]] = []
+        self.powered = False
+        self.sleeping = False
+        self.lockup = False
+        self._observed = False
+        self._stop_request: str | None = None
+        self._reset_request = False
+        self._fault: Fault | None = None
+        self._lockup_detail: str | None = None
+        self._halt: str | None = None
+        self._unmapped: tuple[int, int] | None = None
+        self._fixups: list[tuple[int, bytes]] = []
+        self._dirty = (NEVER, 0)
+        self._flash_gen = next(_GENERATIONS)
+        self._flash_saved: tuple[int, bytes] = (0, b"")
+        self._breakpoints: dict[int, int] = {}
+        self._skip_bp: int | None = None
+        self._halted_at: int | None = None     # the breakpoint the CPU stopped on
+        self._flash_ctrl_missing_reported = False
+        self._masked_slice = MASKED_SLICE
+
+        self.memories: list[Memory] = []
+        self._map_memories()
+        self.models: list[Peripheral] = registry.build(platform, self)
+        self.scs = self._find_scs()
+        self.scs.bind(self)
+        self.flash_ctrl: Any = next((m for m in self.models if hasattr(m, "cpu_store")), None)
+        if self.flash_ctrl is not None:
+            self.flash_ctrl.attach_memory(self.flash)
+        self._pages: dict[int, list[tuple[int, int, Peripheral]]] = {}
+        self._keep: list[Any] = []          # C callbacks unicorn holds: keep them alive
+        self._map_models()
+        self._install_hooks()
+        self._pristine = self.uc.context_save()
+        self.debug = DebugPort(self)
+
+    # --- construction -----------------------------------------------------------------
+    def _map_memories(self) -> None:
+        lay = load_layout()
+        flash: Memory | None = None
+        for entry in self.platform.memories:
+            assert entry.address is not None and entry.size is not None
+            is_flash = entry.address <= lay.FLASH_BASE_ADDR < entry.address + entry.size
+            mem = Memory(entry.name, entry.address, entry.size, writable=not is_flash)
+            if is_flash:
+                ctypes.memset(mem.addr, 0xFF, mem.size)   # a new chip's flash is erased
+            perms = UC_PROT_READ | UC_PROT_EXEC if is_flash else UC_PROT_ALL
+            try:
+                self.uc.mem_map_ptr(mem.base, mem.size, perms, mem.addr)
+            except UcError as e:
+                raise BenchError(
+                    f"{self.platform.path}:{entry.line}: cannot map memory {entry.name!r}"
+                    f" at 0x{mem.base:08x}+0x{mem.size:x}: {e}") from None
+            self.memories.append(mem)
+            if is_flash:
+                flash = mem
+        if flash is None:
+            raise BenchError(f"{self.platform.path}: no memory holds flash at"
+                             f" 0x{lay.FLASH_BASE_ADDR:08x}")
+        self.flash_mem = flash
+        self.flash = FlashMemory(flash, self)
+
+    def _find_scs(self) -> SystemControlSpace:
+        for m in self.models:
+            if isinstance(m, SystemControlSpace):
+                return m
+        raise BenchError(f"{self.platform.path}: no NVIC (IRQControllers.NVIC) on sysbus")
+
+    def _map_models(self) -> None:
+        for m in self.models:
+            if m.size <= 0:
+                continue
+            for page in range(m.base // PAGE, (m.base + m.size - 1) // PAGE + 1):
+                self._pages.setdefault(page, []).append((m.base, m.base + m.size, m))
+        # Runs of consecutive pages that hold the same models become one mmio region.
+        runs: list[tuple[int, int, tuple[Peripheral, ...]]] = []
+        for page in sorted(self._pages):
+            models = tuple(m for _, _, m in self._pages[page])
+            if runs and runs[-1][1] == page and runs[-1][2] == models:
+                runs[-1] = (runs[-1][0], page + 1, models)
+            else:
+                runs.append((page, page + 1, models))
+        for first, end, models in runs:
+            base = first * PAGE
+            if len(models) == 1:
+                read, write = self._model_access(base, models[0])
+            else:
+                read, write = self._dispatch_access(base)
+            mmio.map_region(self.uc, base, (end - first) * PAGE, read, write, self._keep)
+        # The boot alias: with BOOT0 low, main flash also answers at 0 (data reads only:
+        # unicorn cannot fetch code from mmio, and vectors are read through read_vector).
+        alias = min(self.flash_mem.size, 0x0010_0000)
+        mmio.map_region(self.uc, 0, alias, self._alias_read, self._alias_write, self._keep)
+
+    def _model_access(self, base: int, model: Peripheral) -> tuple[Any, Any]:
+        """Register access of a region that holds one model (the common, fast case)."""
+        lo, hi = model.base, model.base + model.size
+        delta = base - lo
+        mread, mwrite, fault = model.read, model.write, self._bus_fault
+        if lo == base and hi % PAGE == 0:
+            # The model fills its pages: unicorn can call it directly (its values are
+            # of the access size by the Peripheral contract).
+            return mread, mwrite
+
+        def read(offset: int, size: int) -> int:
+            if lo <= base + offset < hi:
+                return mread(offset + delta, size) & _MASK[size]
+            fault(base + offset, "read")
+            return 0
+
+        def write(offset: int, size: int, value: int) -> None:
+            if lo <= base + offset < hi:
+                mwrite(offset + delta, size, value & _MASK[size])
+            else:
+                fault(base + offset, "write")
+
+        return read, write
+
+    def _dispatch_access(self, base: int) -> tuple[Any, Any]:
+        def read(offset: int, size: int) -> int:
+            addr = base + offset
+            model = self._page_model(addr)
+            if model is None:
+                self._bus_fault(addr, "read")
+                return 0
+            return model.read(addr - model.base, size) & _MASK[size]
+
+        def write(offset: int, size: int, value: int) -> None:
+            addr = base + offset
+            model = self._page_model(addr)
+            if model is None:
+                self._bus_fault(addr, "write")
+                return
+            model.write(addr - model.base, size, value & _MASK[size])
+
+        return read, write
+
+    def _install_hooks(self) -> None:
+        uc = self.uc
+        fm = self.flash_mem
+        mmio.hook_write_prot(uc, fm.base, fm.end - 1, self._on_flash_store, self._keep)
+        uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
+        uc.hook_add(UC_HOOK_INTR, self._on_intr)
+
+    # --- memory as a bus master --------------------------------------------------------
+    def memory_at(self, addr: int, n: int) -> Memory:
+        for mem in self.memories:
+            if mem.contains(addr, n):
+                return mem
+        raise ValueError(f"0x{addr:08x}+{n} is not in one memory")
+
+    def read_mem(self, addr: int, size: int) -> bytes:
+        if addr < self.flash_mem.size:
+            addr += self.flash_mem.base    # the boot alias
+        mem = self.memory_at(addr, size)
+        off = addr - mem.base
+        return bytes(mem.view[off : off + size])
+
+    def write_mem(self, addr: int, data: bytes) -> None:
+        mem = self.memory_at(addr, len(data))
+        if not mem.writable:
+            raise ValueError(f"0x{addr:08x}: {mem.name} is not writable by a bus master")
+        off = addr - mem.base
+        mem.view[off : off + len(data)] = data
+
+    def load_segments(self, segments: list[Segment], source: str) -> None:
+        """Write ELF segments or an image as a programmer would (no flash rules)."""
+        for seg in segments:
+            try:
+                mem = self.memory_at(seg.addr, len(seg.data))
+            except ValueError:
+                raise BenchError(f"{source}: {seg.what} is outside the board's memory") from None
+            off = seg.addr - mem.base
+            mem.view[off : off + len(seg.data)] = seg.data
+            self.code_changed(seg.addr, seg.addr + len(seg.data))
+
+    def code_changed(self, begin: int, end: int) -> None:
+        self._flash_gen = next(_GENERATIONS)
+        lo, hi = self._dirty
+        self._dirty = (min(lo, begin), max(hi, end))
+        if not self._in_slice:
+            self._flush_dirty()
+
+    def _flush_dirty(self) -> None:
+        lo, hi = self._dirty
+        if lo < hi:
+            self.uc.ctl_remove_cache(lo, hi)
+            self._dirty = (NEVER, 0)
+
+    # --- Bus (what models may ask) -----------------------------------------------------
+    @property
+    def cycles(self) -> int:
+        if self._in_slice:
+            return self._cycles + self._ctr.value
+        return self._cycles
+
+    @property
+    def now_ns(self) -> int:
+        # Inlined cycles_to_ns(self.cycles): models ask for the time on every access.
+        if self._in_slice:
+            return (self._cycles + self._ctr.value) * 125 // 21
+        return self._cycles * 125 // 21
+
+    def set_irq(self, irq: int, level: bool) -> None:
+        self.scs.set_irq(irq, level)
+
+    def schedule(self, at_ns: int, callback: Callable[[], None]) -> object:
+        return self.schedule_cycles(ns_to_cycles(at_ns), callback)
+
+    def schedule_cycles(self, at: int, callback: Callable[[], None]) -> object:
+        handle = self.scheduler.schedule(at, callback)
+        if self._in_slice:
+            # End the slice at the callback's time, not later.
+            self._limit_slice(max(at - self._cycles, self._ctr.value))
+        return handle
+
+    def cancel(self, handle: object) -> None:
+        self.scheduler.cancel(handle)
+
+    def advance(self, ns: int) -> None:
+        self._cycles += ns_to_cycles(ns)
+
+    def frame_out(self, frame: bytes) -> None:
+        self.frames_out.append((self.now_ns, bytes(frame)))
+        self._observe()
+
+    def event(self, kind: str, detail: str) -> None:
+        self.events.append(BoardEvent(self.now_ns, kind, detail))
+
+    def request_stop(self, reason: str) -> None:
+        self._stop_request = self._stop_request or reason
+        self._stop_after_instruction()
+
+    def cpu_pc(self) -> int:
+        self._reg_read(self._uch, a.UC_ARM_REG_PC, self._pc_addr)
+        return self._pc_buf.value
+
+    def console_write(self, data: bytes) -> None:
+        """Bytes a USART sent: the console log, split into lines at "\\n", "\\r" dropped."""
+        text = data.decode("latin-1")
+        self.console_text.append(text)
+        self._console_len += len(text)
+        for ch in text:
+            if ch == "\n":
+                self.console_lines.append(self._partial)
+                self._partial = ""
+                self._observe()
+            elif ch != "\r":
+                self._partial += ch
+
+    @property
+    def console(self) -> str:
+        if len(self.console_text) > 1:
+            self.console_text = ["".join(self.console_text)]
+        return self.console_text[0] if self.console_text else ""
+
+    # --- for the core's own models ------------------------------------------------------
+    def interrupt_pending_changed(self) -> None:
+        if self._in_slice and self.scs.wakes():
+            self._stop_after_instruction()
+
+    def request_system_reset(self) -> None:
+        self._reset_request = True
+        self._stop_after_instruction()
+
+    def _observe(self) -> None:
+        self._observed = True
+        self._stop_after_instruction()
+
+    def _stop_after_instruction(self) -> None:
+        if self._in_slice:
+            self._limit_slice(self._ctr.value)
+
+    def _limit_slice(self, count: int) -> None:
+        if count < self._cnt.value:
+            self._cnt.value = count
+
+    # --- hooks --------------------------------------------------------------------------
+    def _page_model(self, addr: int) -> Peripheral | None:
+        for lo, hi, model in self._pages.get(addr >> 10, ()):
+            if lo <= addr < hi:
+                return model
+        return None
+
+    def _alias_read(self, offset: int, size: int) -> int:
+        return int.from_bytes(self.flash_mem.view[offset : offset + size], "little")
+
+    def _alias_write(self, offset: int, size: int, value: int) -> None:
+        self._bus_fault(offset, "write")
+
+    def _bus_fault(self, addr: int, access: str) -> None:
+        pc = self.cpu_pc()
+        self._fault = Fault(cortexm.BUSFAULT, cortexm.CFSR_PRECISERR | cortexm.CFSR_BFARVALID,
+                            f"BusFault: {access} at unmapped 0x{addr:08x} (pc 0x{pc:08x})", addr)
+        self.uc.emu_stop()
+
+    def _on_unmapped(self, uc: Any, access: int, addr: int, size: int, value: int,
+                     _: Any) -> bool:
+        self._unmapped = (access, addr)
+        return False
+
+    def _on_flash_store(self, addr: int, size: int, value: int) -> bool:
+        value &= (1 << (8 * size)) - 1
+        lo, hi = self._dirty
+        if addr < lo or addr + size > hi:
+            self._dirty = (min(lo, addr), max(hi, addr + size))
+        self._flash_gen = next(_GENERATIONS)
+        ctrl = self.flash_ctrl
+        if ctrl is None:
+            self._no_flash_ctrl()
+            self._fixups.append((addr, self.flash.read(addr, size)))
+            self._stop_after_instruction()
+            return True
+        outcome = ctrl.cpu_store(addr, size, value, self.cpu_pc())
+        if outcome.final is not None:
+            self._fixups.append((addr, outcome.final))
+            self._stop_after_instruction()
+        if outcome.cut:
+            self.request_stop("power-cut")
+        return True
+
+    def _no_flash_ctrl(self) -> None:
+        if not self._flash_ctrl_missing_reported:
+            self._flash_ctrl_missing_reported = True
+            self.event("unmapped", "flash store with no flash controller model: ignored")
+
+    def _on_intr(self, uc: Any, intno: int, _: Any) -> None:
+        pc = self.cpu_pc()
+        try:
+            if intno == 8:
+                self.scs.exception_return(pc | 1)
+                nxt = self.scs.takeable()
+                if nxt is not None:
+                    self.scs.enter(nxt, self.cpu_pc())   # tail-chain
+            elif intno == 2:
+                self.scs.pending |= 1 << cortexm.SVCALL
+                target = cortexm.SVCALL
+                if self.scs.takeable() != cortexm.SVCALL:
+                    target = self.scs.fault_target(Fault(cortexm.HARDFAULT, 0,
+                                                         "SVC that cannot be taken"))
+                    self.scs.pending &= ~(1 << cortexm.SVCALL)
+                    self.scs.hfsr |= cortexm.HFSR_FORCED
+                    self.event("fault", f"SVC at 0x{pc - 2:08x} cannot be taken -> HardFault")
+                self.scs.enter(target, pc)
+            elif intno == 7:
+                self._halt = f"bkpt at 0x{pc:08x}"
+                uc.emu_stop()
+            else:
+                self._fault = Fault(cortexm.USAGEFAULT, cortexm.CFSR_UNDEFINSTR,
+                                    f"UsageFault: CPU exception {intno} at 0x{pc:08x}")
+                uc.emu_stop()
+        except BadReturn as e:
+            self._fault = Fault(cortexm.USAGEFAULT, cortexm.CFSR_INVPC, f"UsageFault: {e}")
+            uc.emu_stop()
+        except Lockup as e:
+            self._lockup_detail = str(e)
+            uc.emu_stop()
+
+    def _on_breakpoint(self, uc: Any, addr: int, size: int, _: Any) -> None:
+        if self._skip_bp == addr:
+            self._skip_bp = None
+            return
+        self._halt = f"breakpoint at 0x{addr:08x}"
+        self._halted_at = addr
+        uc.emu_stop()
+
+    # --- power and reset ----------------------------------------------------------------
+    def power_on(self) -> None:
+        for mem in self.memories:
+            if mem.writable:
+                mem.clear()
+        self._reset("power-on")
+
+    def _reset(self, why: str) -> None:
+        self.scheduler.clear()
+        for m in self.models:
+            m.reset()
+        self.uc.context_restore(self._pristine)
+        self.uc.ctl_flush_tb()
+        self._dirty = (NEVER, 0)
+        sp, pc = struct.unpack("<II", self.flash.read(self.flash.base, 8))
+        self.uc.reg_write(a.UC_ARM_REG_MSP, sp)
+        self.uc.reg_write(a.UC_ARM_REG_SP, sp)
+        self.uc.reg_write(a.UC_ARM_REG_PC, pc | 1)   # bit 0: Thumb state
+        self.powered = True
+        self.sleeping = False
+        self.lockup = False
+        self._stop_request = None
+        self._reset_request = False
+        self._fault = None
+        self._halt = None
+        self.event("reset", why)
+
+    def power_off(self, why: str) -> None:
+        self.powered = False
+        self.sleeping = False
+        self.scheduler.clear()
+        self.event("power-cut", why)
+
+    # --- running ------------------------------------------------------------------------
+    def run(self, duration_ns: int, stop: Callable[[], bool] | None = None,
+            max_instructions: int | None = None) -> RunResult:
+        deadline = self._cycles + ns_to_cycles(duration_ns)
+        budget = NEVER if max_instructions is None else max_instructions
+        next_check = self._cycles + CHECK_CYCLES
+        while True:
+            if not self.powered:
+                return RunResult(StopReason.POWER_CUT, self.now_ns, "the board is off")
+            if self.lockup:
+                return RunResult(StopReason.FAULT, self.now_ns, "lockup")
+            self._fire_due()
+            result = self._pending_stop()
+            if result is not None:
+                return result
+            if self._reset_request:
+                self._reset_request = False
+                self._reset("SYSRESETREQ")
+                continue
+            if stop is not None and (self._observed or self._cycles >= next_check):
+                self._observed = False
+                next_check = self._cycles + CHECK_CYCLES
+                if stop():
+                    return RunResult(StopReason.CONDITION, self.now_ns)
+            if self._cycles >= deadline:
+                return RunResult(StopReason.DEADLINE, self.now_ns)
+            if budget <= 0:
+                return RunResult(StopReason.HALTED, self.now_ns, "step")
+            self._take_interrupts()
+            if self.lockup:
+                continue
+            horizon = min(self.scheduler.next_at(), deadline,
+                          next_check if stop is not None else NEVER)
+            if self.sleeping:
+                if self.scs.wakes():
+                    self.sleeping = False
+                else:
+                    if horizon >= NEVER:
+                        return RunResult(StopReason.DEADLINE, self.now_ns, "asleep forever")
+                    self._cycles = max(self._cycles, horizon)
+                    continue
+            n = max(1, min(SLICE, horizon - self._cycles, budget))
+            if self.scs.wakes():
+                n = min(n, self._masked_slice)
+                self._masked_slice = min(2 * self._masked_slice, SLICE)
+            else:
+                self._masked_slice = MASKED_SLICE
+            budget -= self._slice(n)
+
+    def _fire_due(self) -> None:
+        while True:
+            cb = self.scheduler.pop_due(self._cycles)
+            if cb is None:
+                return
+            cb()
+
+    def _pending_stop(self) -> RunResult | None:
+        if self._stop_request is not None:
+            reason, self._stop_request = self._stop_request, None
+            if reason == "power-cut" or (self.flash_ctrl is not None
+                                         and getattr(self.flash_ctrl, "cut", False)):
+                self.power_off("power cut at a flash operation")
+                return RunResult(StopReason.POWER_CUT, self.now_ns, reason)
+            return RunResult(StopReason.HALTED, self.now_ns, reason)
+        if self._halt is not None:
+            detail, self._halt = self._halt, None
+            return RunResult(StopReason.HALTED, self.now_ns, detail)
+        return None
+
+    def _take_interrupts(self) -> None:
+        if not self.scs.pending:
+            return
+        exc = self.scs.takeable()
+        if exc is None:
+            return
+        self.sleeping = False
+        try:
+            self.scs.enter(exc, self.cpu_pc())
+        except Lockup as e:
+            self._do_lockup(str(e))
+
+    def _slice(self, n: int) -> int:
+        """Run up to n instructions; returns how many retired."""
+        uc = self.uc
+        pc = self.cpu_pc()
+        self._fault = None
+        self._unmapped = None
+        error: UcError | None = None
+        if pc == self._halted_at:
+            self._skip_bp = pc                 # resuming from it: do not stop again
+        self._halted_at = None
+        self._in_slice = True
+        try:
+            uc.emu_start(pc | 1, 0xFFFFFFFF, count=n)
+        except UcError as e:
+            error = e
+        finally:
+            self._in_slice = False
+        ctr, cnt = self._ctr.value, self._cnt.value
+        self._skip_bp = None
+        stopped_inside = error is not None or self._fault is not None \
+            or self._lockup_detail is not None or self._halt is not None
+        if stopped_inside or ctr > cnt:
+            executed = max(ctr - 1, 0)
+        else:
+            executed = ctr
+            if self._halfword(self.cpu_pc() - 2) in _WFI:
+                self.sleeping = True
+        self._cycles += executed
+        if self._fixups:
+            fixups, self._fixups = self._fixups, []
+            for addr, data in fixups:
+                off = addr - self.flash_mem.base
+                self.flash_mem.view[off : off + len(data)] = data
+        self._flush_dirty()
+        if error is not None:
+            self._fault = self._fault or self._fault_from_error(error)
+        if self._lockup_detail is not None:
+            detail, self._lockup_detail = self._lockup_detail, None
+            self._do_lockup(detail)
+        elif self._fault is not None:
+            fault, self._fault = self._fault, None
+            self._raise_fault(fault)
+        return executed
+
+    def _halfword(self, addr: int) -> int:
+        try:
+            return int.from_bytes(self.read_mem(addr, 2), "little")
+        except ValueError:
+            return 0
+
+    def _fault_from_error(self, error: UcError) -> Fault:
+        pc = self.cpu_pc()
+        code = error.errno
+        if code in (uconst.UC_ERR_READ_UNMAPPED, uconst.UC_ERR_WRITE_UNMAPPED,
+                    uconst.UC_ERR_READ_PROT, uconst.UC_ERR_WRITE_PROT):
+            addr = self._unmapped[1] if self._unmapped else 0
+            access = "write" if self._unmapped and self._unmapped[0] == UC_MEM_WRITE_UNMAPPED \
+                else "read"
+            return Fault(cortexm.BUSFAULT, cortexm.CFSR_PRECISERR | cortexm.CFSR_BFARVALID,
+                         f"BusFault: {access} at unmapped 0x{addr:08x} (pc 0x{pc:08x})", addr)
+        if code in (uconst.UC_ERR_FETCH_UNMAPPED, uconst.UC_ERR_FETCH_PROT):
+            if self._unmapped and self._unmapped[0] == UC_MEM_FETCH_UNMAPPED:
+                pc = self._unmapped[1]
+            return Fault(cortexm.BUSFAULT, cortexm.CFSR_IBUSERR,
+                         f"BusFault: instruction fetch from 0x{pc:08x}")
+        if code == uconst.UC_ERR_INSN_INVALID:
+            return Fault(cortexm.USAGEFAULT, cortexm.CFSR_UNDEFINSTR,
+                         f"UsageFault: undefined instruction at 0x{pc:08x}")
+        return Fault(cortexm.USAGEFAULT, cortexm.CFSR_INVSTATE,
+                     f"UsageFault: {error} at 0x{pc:08x}")
+
+    def _raise_fault(self, fault: Fault) -> None:
+        try:
+            target = self.scs.fault_target(fault)
+            self.scs.record_fault(fault)
+            self.event("fault", f"{fault.detail} -> {cortexm.exception_name(target)}")
+            self.sleeping = False
+            self.scs.enter(target, self.cpu_pc())
+        except Lockup as e:
+            self._do_lockup(str(e))
+
+    def _do_lockup(self, detail: str) -> None:
+        self.lockup = True
+        self.event("fault", f"lockup: {detail}")
+
+    # --- state --------------------------------------------------------------------------
+    def cpu_state(self) -> CpuState:
+        pc, sp, ipsr = self.uc.reg_read_batch(
+            [a.UC_ARM_REG_PC, a.UC_ARM_REG_SP, a.UC_ARM_REG_IPSR])
+        ipsr &= 0x1FF
+        return CpuState(pc=pc, sp=sp, ipsr=ipsr,
+                        in_fault_handler=ipsr in cortexm.FAULT_HANDLERS, lockup=self.lockup)
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(
+            context=self.uc.context_save(),
+            memories=tuple(self._save_flash() if m is self.flash_mem else m.save()
+                           for m in self.memories),
+            flash_generation=self._flash_gen,
+            models=tuple(m.save() for m in self.models),
+            cycles=self._cycles,
+            scheduler=self.scheduler.save(),
+            powered=self.powered,
+            sleeping=self.sleeping,
+            console=(self._console_len, len(self.console_lines), self._partial),
+            events=len(self.events),
+            lockup=self.lockup,
+        )
+
+    def restore(self, snap: Snapshot) -> None:
+        self.uc.context_restore(snap.context)
+        for mem, data in zip(self.memories, snap.memories, strict=True):
+            if mem is not self.flash_mem or self._flash_gen != snap.flash_generation:
+                mem.load(data)
+                # Code translated from the old content is stale (cheaper than a TB flush).
+                self.uc.ctl_remove_cache(mem.base, mem.end)
+        self._flash_gen = snap.flash_generation
+        self._flash_saved = (snap.flash_generation, snap.memories[self.memories.index(
+            self.flash_mem)])
+        for model, state in zip(self.models, snap.models, strict=True):
+            model.load(state)
+        self._dirty = (NEVER, 0)
+        self._cycles = snap.cycles
+        self.scheduler.load(snap.scheduler)
+        self.powered, self.sleeping, self.lockup = snap.powered, snap.sleeping, snap.lockup
+        length, nlines, self._partial = snap.console
+        if length != self._console_len:
+            self.console_text = [self.console[:length]]
+            self._console_len = length
+        del self.console_lines[nlines:]
+        del self.events[snap.events:]
+        self._stop_request = None
+        self._reset_request = False
+        self._halt = None
+        self._halted_at = None
+        self._fault = None
+
+    def _save_flash(self) -> bytes:
+        gen, data = self._flash_saved
+        if gen != self._flash_gen:
+            data = self.flash_mem.save()
+            self._flash_saved = (self._flash_gen, data)
+        return data
+
+    def state_digest(self) -> bytes:
+        h = hashlib.sha256()
+        for mem in self.memories:
+            h.update(mem.view)
+        regs = self.debug.read_core_regs()
+        h.update(struct.pack(f"<{len(regs)}I", *regs))
+        return h.digest()
+
+    # --- breakpoints (debug) ------------------------------------------------------------
+    def add_breakpoint(self, addr: int) -> None:
+        addr &= ~1
+        if addr not in self._breakpoints:
+            self._breakpoints[addr] = self.uc.hook_add(UC_HOOK_CODE, self._on_breakpoint,
+                                                       None, addr, addr)
+            self.uc.ctl_remove_cache(addr, addr + 4)
+
+    def remove_breakpoint(self, addr: int) -> None:
+        handle = self._breakpoints.pop(addr & ~1, None)
+        if handle is not None:
+            self.uc.hook_del(handle)
+
+
+_CORE_REGS = [getattr(a, f"UC_ARM_REG_R{i}") for i in range(13)] + [
+    a.UC_ARM_REG_SP, a.UC_ARM_REG_LR, a.UC_ARM_REG_PC, a.UC_ARM_REG_XPSR,
+    a.UC_ARM_REG_MSP, a.UC_ARM_REG_PSP, a.UC_ARM_REG_PRIMASK, a.UC_ARM_REG_BASEPRI,
+    a.UC_ARM_REG_FAULTMASK, a.UC_ARM_REG_CONTROL,
+]
+
+
+class DebugPort:
+    """What a debugger (the GDB stub) may do to the machine."""
+
+    REG_NAMES = ("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11",
+                 "r12", "sp", "lr", "pc", "xpsr", "msp", "psp", "primask", "basepri",
+                 "faultmask", "control")
+
+    def __init__(self, machine: Machine):
+        self.m = machine
+
+    def read_core_regs(self) -> list[int]:
+        values = list(self.m.uc.reg_read_batch(_CORE_REGS))
+        values[16] |= cortexm.XPSR_T
+        return values
+
+    def write_core_reg(self, index: int, value: int) -> None:
+        if not 0 <= index < len(_CORE_REGS):
+            raise ValueError(f"no core register {index}")
+        if index == 15:
+            value |= 1   # unicorn takes bit 0 as the Thumb state
+        self.m.uc.reg_write(_CORE_REGS[index], value & 0xFFFFFFFF)
+
+    def read_memory(self, addr: int, n: int) -> bytes:
+        try:
+            return self.m.read_mem(addr, n)
+        except ValueError:
+            return bytes(self.m.uc.mem_read(addr, n))
+
+    def write_memory(self, addr: int, data: bytes) -> None:
+        m = self.m
+        if m.flash_mem.contains(addr, len(data)):
+            m.flash.write(addr, data)
+            return
+        try:
+            m.write_mem(addr, data)
+        except ValueError:
+            m.uc.mem_write(addr, data)
+
+    def add_breakpoint(self, addr: int) -> None:
+        self.m.add_breakpoint(addr)
+
+    def remove_breakpoint(self, addr: int) -> None:
+        self.m.remove_breakpoint(addr)
+
+    def step(self) -> RunResult:
+        return self.m.run(1 << 40, max_instructions=1)
+
+    def cont(self, max_ns: int) -> RunResult:
+        return self.m.run(max_ns)

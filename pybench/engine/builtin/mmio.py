@@ -1,0 +1,76 @@
+"""Unicorn callbacks registered straight through its C API.
+
+The Python binding wraps every callback in a generic layer (handle conversion, varargs,
+exception capture) that costs about as much as a small model's register read; the
+machine's hottest callbacks (peripheral registers, flash stores) are registered here
+with only the exception capture kept: an exception stops the emulation and emu_start
+raises it, as with the binding's own callbacks.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+from typing import Any
+
+from unicorn import UC_HOOK_MEM_WRITE_PROT, UcError
+from unicorn.unicorn_py3.unicorn import (
+    HOOK_MEM_INVALID_CFUNC,
+    MMIO_READ_CFUNC,
+    MMIO_WRITE_CFUNC,
+    uclib,
+)
+
+ReadFn = Callable[[int, int], int]             # (offset, size) -> value
+WriteFn = Callable[[int, int, int], None]      # (offset, size, value)
+StoreFn = Callable[[int, int, int], bool]      # (address, size, value) -> let it land
+
+
+def _fail(uc: Any, e: BaseException) -> None:
+    if uc._hook_exception is None:
+        uc._hook_exception = e
+    uc.emu_stop()
+
+
+def map_region(uc: Any, base: int, size: int, read: ReadFn, write: WriteFn,
+               keep: list[Any]) -> None:
+    """mmio_map [base, base+size) to read(offset, size) / write(offset, size, value)."""
+
+    def on_read(_h: int, offset: int, width: int, _ud: int) -> int:
+        try:
+            return read(offset, width)
+        except BaseException as e:
+            _fail(uc, e)
+            return 0
+
+    def on_write(_h: int, offset: int, width: int, value: int, _ud: int) -> None:
+        try:
+            write(offset, width, value)
+        except BaseException as e:
+            _fail(uc, e)
+
+    rcb, wcb = MMIO_READ_CFUNC(on_read), MMIO_WRITE_CFUNC(on_write)
+    keep.append((rcb, wcb))
+    status = uclib.uc_mmio_map(uc._uch, base, size, rcb, None, wcb, None)
+    if status:
+        raise UcError(status)
+
+
+def hook_write_prot(uc: Any, begin: int, end: int, store: StoreFn, keep: list[Any]) -> None:
+    """Call store(address, size, value) for every store into read-only [begin, end]."""
+
+    def on_store(_h: int, _access: int, addr: int, size: int, value: int, _ud: int) -> bool:
+        try:
+            return store(addr, size, value)
+        except BaseException as e:
+            _fail(uc, e)
+            return False
+
+    cb = HOOK_MEM_INVALID_CFUNC(on_store)
+    keep.append(cb)
+    handle = ctypes.c_size_t()
+    status = uclib.uc_hook_add(uc._uch, ctypes.byref(handle), UC_HOOK_MEM_WRITE_PROT,
+                               ctypes.cast(cb, ctypes.c_void_p), None,
+                               ctypes.c_uint64(begin), ctypes.c_uint64(end))
+    if status:
+        raise UcError(status)

@@ -1,0 +1,141 @@
+"""Start-up checks of the unicorn behaviours the machine relies on (none is documented).
+
+Each check runs a few hand-assembled Thumb instructions on a scratch unicorn and
+compares with what machine.py assumes; a failure is a BenchError naming the behaviour,
+so a different unicorn build stops the bench at once instead of giving wrong results.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from functools import lru_cache
+
+from unicorn import (
+    UC_ARCH_ARM,
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_WRITE_PROT,
+    UC_MODE_THUMB,
+    UC_PROT_EXEC,
+    UC_PROT_READ,
+    Uc,
+    UcError,
+)
+from unicorn import arm_const as a
+
+from pybench.engine.builtin.machine import EMU_COUNTER_OFFSET
+from pybench.errors import BenchError
+
+CODE = 0x0800_0000
+RAM = 0x2000_0000
+MMIO = 0x4000_0000
+NOP = b"\x00\xbf"
+WFI = b"\x30\xbf"
+STR_R0_R1_PRE4 = bytes.fromhex("41f8040f")   # str r0, [r1, #4]!
+STR_R0_R2 = bytes.fromhex("1060")            # str r0, [r2]
+BX_LR = bytes.fromhex("7047")
+
+
+def _fresh() -> tuple[Uc, ctypes.Array[ctypes.c_ubyte]]:
+    uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
+    uc.ctl_set_cpu_model(a.UC_CPU_ARM_CORTEX_M4)
+    flash = (ctypes.c_ubyte * 0x1000)()
+    uc.mem_map_ptr(CODE, 0x1000, UC_PROT_READ | UC_PROT_EXEC, ctypes.addressof(flash))
+    uc.mem_map(RAM, 0x1000)
+    return uc, flash
+
+
+def _put(buf: ctypes.Array[ctypes.c_ubyte], off: int, code: bytes) -> None:
+    buf[off : off + len(code)] = list(code)
+
+
+def check_cpu_model() -> None:
+    uc, _ = _fresh()
+    if uc.ctl_get_cpu_model() != a.UC_CPU_ARM_CORTEX_M4:
+        raise BenchError("unicorn self-test: CPU model does not read back as Cortex-M4")
+
+
+def check_counter_and_stops() -> None:
+    """emu_counter sits at EMU_COUNTER_OFFSET; lowering emu_count stops after the current
+    instruction; WFI returns from emu_start past the WFI."""
+    uc, flash = _fresh()
+    ctr = ctypes.c_uint64.from_address(uc._uch.value + EMU_COUNTER_OFFSET)
+    cnt = ctypes.c_uint64.from_address(uc._uch.value + EMU_COUNTER_OFFSET + 8)
+    _put(flash, 0, NOP * 20)
+    uc.emu_start(CODE | 1, 0xFFFFFFFF, count=7)
+    if ctr.value != 8 or cnt.value != 7 or uc.reg_read(a.UC_ARM_REG_PC) != CODE + 14:
+        raise BenchError("unicorn self-test: the instruction counter is not where the engine"
+                         f" reads it (counter {ctr.value}, budget {cnt.value})")
+
+    _put(flash, 0x100, NOP * 3 + STR_R0_R1_PRE4 + NOP * 5)
+
+    def on_write(uc: Uc, offset: int, size: int, value: int, _: object) -> None:
+        cnt.value = ctr.value
+
+    uc.mmio_map(MMIO, 0x400, lambda *_: 0, None, on_write, None)
+    uc.reg_write(a.UC_ARM_REG_R1, MMIO)
+    uc.emu_start((CODE + 0x100) | 1, 0xFFFFFFFF, count=1000)
+    if uc.reg_read(a.UC_ARM_REG_PC) != CODE + 0x10A or ctr.value != 5 \
+            or uc.reg_read(a.UC_ARM_REG_R1) != MMIO + 4:
+        raise BenchError("unicorn self-test: stopping after an instruction did not retire it"
+                         " whole")
+
+    _put(flash, 0x200, NOP * 2 + WFI + NOP * 4)
+    uc.emu_start((CODE + 0x200) | 1, 0xFFFFFFFF, count=1000)
+    if uc.reg_read(a.UC_ARM_REG_PC) != CODE + 0x206 or ctr.value != 3:
+        raise BenchError("unicorn self-test: WFI did not return from emu_start after it")
+
+
+def check_flash_store_hook() -> None:
+    """A WRITE_PROT hook returning True lets the raw store land in read-only memory."""
+    uc, flash = _fresh()
+    _put(flash, 0, STR_R0_R2 + NOP)
+    uc.reg_write(a.UC_ARM_REG_R0, 0x12345678)
+    uc.reg_write(a.UC_ARM_REG_R2, CODE + 0x800)
+    seen: list[int] = []
+
+    def hook(uc: Uc, access: int, addr: int, size: int, value: int, _: object) -> bool:
+        seen.append(uc.reg_read(a.UC_ARM_REG_PC))
+        return True
+
+    uc.hook_add(UC_HOOK_MEM_WRITE_PROT, hook)
+    try:
+        uc.emu_start(CODE | 1, 0xFFFFFFFF, count=2)
+    except UcError as e:
+        raise BenchError(f"unicorn self-test: store into read-only flash failed: {e}") from None
+    if bytes(flash[0x800:0x804]) != bytes.fromhex("78563412") or seen != [CODE]:
+        raise BenchError("unicorn self-test: the flash store hook did not see the store"
+                         " with its PC, or the store did not land")
+
+
+def check_exception_return() -> None:
+    """With IPSR set by hand and APSR rewritten, `bx lr` to EXC_RETURN is interrupt 8."""
+    uc, flash = _fresh()
+    _put(flash, 0, BX_LR)
+    uc.reg_write(a.UC_ARM_REG_XPSR, (1 << 24) | 15)
+    uc.reg_write(a.UC_ARM_REG_APSR_NZCV, uc.reg_read(a.UC_ARM_REG_APSR_NZCV))
+    uc.reg_write(a.UC_ARM_REG_LR, 0xFFFFFFF9)
+    got: list[tuple[int, int]] = []
+
+    def intr(uc: Uc, intno: int, _: object) -> None:
+        got.append((intno, uc.reg_read(a.UC_ARM_REG_PC)))
+        uc.emu_stop()
+
+    uc.hook_add(UC_HOOK_INTR, intr)
+    try:
+        uc.emu_start(CODE | 1, 0xFFFFFFFF, count=10)
+    except UcError as e:
+        raise BenchError(f"unicorn self-test: exception return failed: {e}") from None
+    if got != [(8, 0xFFFFFFF8)]:
+        raise BenchError(f"unicorn self-test: exception return arrived as {got}, not"
+                         " interrupt 8 at 0xFFFFFFF8")
+
+
+CHECKS = (check_cpu_model, check_counter_and_stops, check_flash_store_hook,
+          check_exception_return)
+
+
+@lru_cache(maxsize=1)
+def ensure() -> None:
+    """Run every check once per process."""
+    for check in CHECKS:
+        check()

@@ -1,0 +1,1 @@
+"""Board descriptions: platforms/*.repl parsed into data the built-in engine builds from."""

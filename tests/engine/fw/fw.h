@@ -1,0 +1,51 @@
+/* Registers and helpers shared by the engine's test programs (names from RM0090/ARMv7-M). */
+#ifndef FW_H
+#define FW_H
+#include <stdint.h>
+
+#define REG(addr) (*(volatile uint32_t *)(addr))
+
+#define SYST_CSR   REG(0xE000E010)
+#define SYST_RVR   REG(0xE000E014)
+#define SYST_CVR   REG(0xE000E018)
+#define NVIC_ISER(n) REG(0xE000E100 + 4 * (n))
+#define NVIC_ISPR(n) REG(0xE000E200 + 4 * (n))
+#define NVIC_IPR8(n) (*(volatile uint8_t *)(0xE000E400 + (n)))
+#define NVIC_STIR  REG(0xE000EF00)
+#define SCB_CPUID  REG(0xE000ED00)
+#define SCB_ICSR   REG(0xE000ED04)
+#define SCB_VTOR   REG(0xE000ED08)
+#define SCB_AIRCR  REG(0xE000ED0C)
+#define SCB_SHCSR  REG(0xE000ED24)
+#define SCB_CFSR   REG(0xE000ED28)
+#define SCB_HFSR   REG(0xE000ED2C)
+#define SCB_BFAR   REG(0xE000ED38)
+#define SCB_CPACR  REG(0xE000ED88)
+#define SCB_SHPR3  REG(0xE000ED20)
+#define DBGMCU_IDCODE REG(0xE0042000)
+
+#define RCC_AHB1ENR REG(0x40023830)
+#define RCC_APB2ENR REG(0x40023844)
+#define USART1_SR  REG(0x40011000)
+#define USART1_DR  REG(0x40011004)
+#define USART1_BRR REG(0x40011008)
+#define USART1_CR1 REG(0x4001100C)
+
+#define ICSR_PENDSVSET (1u << 28)
+#define AIRCR_VECTKEY  (0x05FAu << 16)
+#define AIRCR_SYSRESETREQ (1u << 2)
+
+/* Results the tests read back by symbol. */
+extern volatile uint32_t result[64];
+
+void uart_init(void);
+void uart_puts(const char *s);
+void uart_hex(uint32_t v);
+void uart_dec(uint32_t v);
+int uart_getc(void);
+
+static inline void irq_enable(void) { __asm volatile("cpsie i" ::: "memory"); }
+static inline void irq_disable(void) { __asm volatile("cpsid i" ::: "memory"); }
+static inline void wfi(void) { __asm volatile("wfi"); }
+
+#endif

@@ -1,0 +1,215 @@
+"""The Cortex-M4 core with test programs from fw/: reset, SysTick, NVIC, FPU context,
+VTOR, SYSRESETREQ, faults, console, determinism and snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pybench.engine.base import StopReason
+from pybench.layout import load as load_layout
+
+MS = 1_000_000
+Build = Callable[..., Path]
+
+
+def boot(board: Any, elf: Path) -> Any:
+    board.load_elf(elf)
+    board.power_on()
+    return board
+
+
+def test_reset_takes_sp_and_pc_from_the_vector_table(board: Any, fw_elf: Build) -> None:
+    boot(board, fw_elf("systick"))
+    base = load_layout().FLASH_BASE_ADDR
+    sp = int.from_bytes(board.read_flash(base, 4), "little")
+    pc = int.from_bytes(board.read_flash(base + 4, 4), "little")
+    state = board.cpu_state()
+    assert (state.sp, state.pc, state.ipsr) == (sp, pc & ~1, 0)
+    assert [e.kind for e in board.events()][-1] == "reset"
+
+
+def test_systick_ticks_over_virtual_time(board: Any, fw_elf: Build,
+        read_results: Any) -> None:
+    elf = fw_elf("systick")
+    boot(board, elf)
+    result = board.run(50 * MS + MS // 2)
+    assert result.reason == StopReason.DEADLINE
+    assert result.time_ns == 50 * MS + MS // 2
+    ticks, cpuid, idcode = read_results(board, elf, 3)
+    assert ticks == 50
+    assert cpuid == 0x410FC241
+    assert idcode == 0x10076413
+    assert board.uart().lines == ["hello from systick", "tick 10", "tick 20", "tick 30",
+                                  "tick 40", "tick 50"]
+
+
+def test_nvic_preemption_nesting_tail_chaining_and_masking(board: Any, fw_elf: Build,
+        read_results: Any) -> None:
+    elf = fw_elf("nvic")
+    boot(board, elf)
+    board.run(MS)
+    count, *log = read_results(board, elf, 11)
+    # IRQ0 entered, IRQ1 preempts it, IRQ0 resumes and ends, IRQ2 tail-chains; then
+    # with BASEPRI 0xC0, IRQ3 (0xC0) and PendSV wait until BASEPRI is cleared.
+    assert log[:count] == [0x10, 0x20, 0x11, 0x12, 0x30, 0x01, 0x02, 0x40, 0x50, 0x03]
+
+
+def test_fp_registers_survive_an_interrupt(board: Any, fw_elf: Build,
+        read_results: Any) -> None:
+    elf = fw_elf("fpu")
+    boot(board, elf)
+    board.run(MS)
+    s0, s1, s2, s15, exc_return, done = read_results(board, elf, 6)
+    assert done == 1
+    assert (s0, s1, s2, s15) == (0x3F800000, 0x40000000, 0x40400000, 0x41700000)
+    assert exc_return == 0xFFFFFFE9              # thread, MSP, extended (FP) frame
+
+
+def test_vtor_relocation(board: Any, fw_elf: Build,
+        read_results: Any) -> None:
+    elf = fw_elf("vtor")
+    boot(board, elf)
+    board.run(MS)
+    handler, vtor, done = read_results(board, elf, 3)
+    assert done == 1
+    assert vtor % 512 == 0 and vtor >= load_layout().SRAM_BASE_ADDR
+    assert handler == 0xA2                       # the RAM table's PendSV ran
+
+
+def test_sysresetreq_resets_and_keeps_ram(board: Any, fw_elf: Build) -> None:
+    boot(board, fw_elf("reset"))
+    board.run(5 * MS)
+    assert board.uart().lines == ["boot 1", "boot 2", "done 3"]
+    resets = [e.detail for e in board.events() if e.kind == "reset"]
+    assert resets == ["power-on", "SYSRESETREQ", "SYSRESETREQ"]
+    board.power_on()                             # power-on clears RAM: counting restarts
+    board.run(5 * MS)
+    assert board.uart().lines[-3:] == ["boot 1", "boot 2", "done 3"]
+
+
+def test_undefined_instruction_is_a_hardfault_event(board: Any, fw_elf: Build,
+        read_results: Any) -> None:
+    elf = fw_elf("fault")
+    boot(board, elf)
+    result = board.run(5 * MS)
+    assert result.reason == StopReason.DEADLINE
+    faults = [e.detail for e in board.events() if e.kind == "fault"]
+    assert len(faults) == 1 and "undefined instruction" in faults[0]
+    assert faults[0].endswith("-> HardFault")
+    state = board.cpu_state()
+    assert state.in_fault_handler and state.ipsr == 3 and not state.lockup
+    cfsr, hfsr, _ = read_results(board, elf, 3)
+    assert cfsr == 1 << 16 and hfsr == 1 << 30   # UNDEFINSTR, escalated (FORCED)
+    assert "not reached" not in board.uart().lines
+
+
+def test_unmapped_read_is_a_precise_busfault(board: Any, fw_elf: Build,
+        read_results: Any) -> None:
+    elf = fw_elf("fault", "UNMAPPED")
+    boot(board, elf)
+    board.run(5 * MS)
+    cfsr, _, bfar = read_results(board, elf, 3)
+    assert cfsr == (1 << 9) | (1 << 15)          # PRECISERR, BFARVALID
+    assert bfar == 0x60000000
+    assert any("0x60000000" in e.detail for e in board.events() if e.kind == "fault")
+
+
+def test_bad_exc_return_is_invpc(board: Any, fw_elf: Build, read_results: Any) -> None:
+    elf = fw_elf("fault", "BADRETURN")
+    boot(board, elf)
+    board.run(5 * MS)
+    cfsr, hfsr, _ = read_results(board, elf, 3)
+    assert cfsr == 1 << 18 and hfsr == 1 << 30   # INVPC, escalated
+    faults = [e.detail for e in board.events() if e.kind == "fault"]
+    assert len(faults) == 1 and "EXC_RETURN 0xfffffff5" in faults[0]
+
+
+def test_fault_in_hardfault_locks_up(board: Any, fw_elf: Build) -> None:
+    boot(board, fw_elf("fault", "LOCKUP"))
+    result = board.run(5 * MS)
+    assert result.reason == StopReason.FAULT
+    assert board.cpu_state().lockup
+    assert board.run(MS).reason == StopReason.FAULT  # stays locked until power-on
+
+
+def test_uart_lines_and_input(board: Any, fw_elf: Build) -> None:
+    boot(board, fw_elf("echo"))
+    assert board.run_until_uart("echo ready", MS).reason == StopReason.CONDITION
+    board.uart_send(b"hi there\r")
+    result = board.run_until_uart(r"^echo: ", 10 * MS)
+    assert result.reason == StopReason.CONDITION
+    assert board.uart().lines == ["echo ready", "echo: hi there"]
+    assert board.uart().text == "echo ready\r\necho: hi there\r\n"
+
+
+def _trace(board: Any, elf: Path) -> tuple[list[str], int, bytes]:
+    boot(board, elf)
+    board.run(30 * MS)
+    return board.uart().lines, board.now_ns, board.state_digest()
+
+
+def test_two_runs_are_identical(fw_elf: Build) -> None:
+    from pybench.engine.builtin.engine import BuiltinEngine
+    from pybench.paths import platform_file
+
+    outcomes = []
+    for _ in range(2):
+        eng = BuiltinEngine()
+        eng.load_platform(platform_file())
+        outcomes.append(_trace(eng, fw_elf("systick")))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0][-1] == "tick 20"
+
+
+def test_snapshot_restore_then_run_gives_the_same(board: Any, fw_elf: Build,
+        read_results: Any) -> None:
+    elf = fw_elf("systick")
+    boot(board, elf)
+    board.run(7 * MS + 1234)
+    snap = board.snapshot()
+    board.run(16 * MS)
+    first = (board.uart().lines, board.now_ns, board.state_digest(),
+             read_results(board, elf, 1))
+    board.run(5 * MS)                            # move on, then go back
+    board.restore(snap)
+    assert board.uart().lines == ["hello from systick"]
+    board.run(16 * MS)
+    second = (board.uart().lines, board.now_ns, board.state_digest(),
+              read_results(board, elf, 1))
+    assert first == second
+    assert first[3] == [22]                     # 23.001 ms, SysTick started after boot
+
+
+def test_power_cut_state_and_power_on_again(board: Any, fw_elf: Build) -> None:
+    boot(board, fw_elf("systick"))
+    board.run(2 * MS)
+    board.machine.power_off("test")
+    assert board.run(MS).reason == StopReason.POWER_CUT
+    board.power_on()
+    assert board.run(MS).reason == StopReason.DEADLINE
+
+
+def test_thread_on_psp_interrupt_uses_msp(board: Any, fw_elf: Build,
+                                          read_results: Any) -> None:
+    elf = fw_elf("psp")
+    boot(board, elf)
+    board.run(MS)
+    done, exc_return, handler_sp, psp_in_handler, sp, control, r7, top = \
+        read_results(board, elf, 8)
+    assert done == 1
+    assert exc_return == 0xFFFFFFFD               # back to thread mode, PSP, basic frame
+    assert psp_in_handler == top - 0x20           # the frame went onto the process stack
+    assert not top - 0x400 <= handler_sp <= top   # the handler ran on the main stack
+    assert sp == top and control & 2 and r7 == 77
+
+
+def test_svc_and_its_escalation(board: Any, fw_elf: Build, read_results: Any) -> None:
+    elf = fw_elf("svc")
+    boot(board, elf)
+    board.run(MS)
+    state, calls, hfsr, calls_seen = read_results(board, elf, 4)
+    assert (calls, calls_seen) == (1, 1)
+    assert state == 2 and hfsr == 1 << 30          # the masked SVC became a HardFault
+    assert [e.kind for e in board.events()].count("fault") == 1

@@ -1,0 +1,58 @@
+"""`pybench boot`: console lines, summary, exit status, errors as one line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pybench.cli import main
+from pybench.engine.cli import parse_duration
+from pybench.errors import BenchError
+
+
+@pytest.mark.parametrize(("text", "ns"), [
+    ("2s", 2_000_000_000), ("150ms", 150_000_000), ("20us", 20_000), ("7ns", 7),
+    ("0.5", 500_000_000), ("1.5ms", 1_500_000),
+])
+def test_durations(text: str, ns: int) -> None:
+    assert parse_duration(text) == ns
+
+
+@pytest.mark.parametrize("text", ["", "2x", "ms", "-1s"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(BenchError, match="--time"):
+        parse_duration(text)
+
+
+def test_boot_until_matches(fw_elf: Callable[..., Path],
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["boot", "--elf", str(fw_elf("systick")), "--time", "1s", "--until", "tick 20"])
+    out = capsys.readouterr().out.splitlines()
+    assert rc == 0
+    assert out[:3] == ["hello from systick", "tick 10", "tick 20"]
+    assert out[-1].startswith("boot: condition at 20.0")
+    assert "faults: 0" in out[-1]
+
+
+def test_boot_until_not_seen_fails(fw_elf: Callable[..., Path],
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["boot", "--elf", str(fw_elf("fault")), "--time", "5ms", "--until", "never"])
+    out = capsys.readouterr().out.splitlines()
+    assert rc == 1
+    assert out[0] == "about to fault"
+    assert "faults: 1" in out[-1] and "undefined instruction" in out[-1]
+
+
+def test_boot_time_runs_out(fw_elf: Callable[..., Path],
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["boot", "--elf", str(fw_elf("systick")), "--time", "12ms"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("boot: deadline at 12.000 ms")
+
+
+def test_missing_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["boot", "--elf", str(tmp_path / "none.elf")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.count("\n") == 1 and "none.elf: no such file" in err
