@@ -1,0 +1,15 @@
+/*
+ * http.h - the always-on HTTP/1.1 server: GET / (status page with upload form),
+ * GET /status (JSON), POST /update (multipart/form-data or a raw body, streamed into
+ * the staging writer), POST /reboot. Every response closes its connection.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stdint.h>
+
+void http_init(uint16_t port);
+/* Reboots wait until the 202 has been delivered; call from the main loop. */
+void http_poll(uint32_t now_ms);
+
+#endif /* HTTP_H */

@@ -1,0 +1,41 @@
+/* fake_app.c - the application hooks and the journal as the status page reads them. */
+#include <string.h>
+
+#include "app.h"
+#include "fakes.h"
+#include "journal.h"
+
+int fake_reboot_requests;
+uint32_t fake_reboot_delay;
+uint32_t fake_now;
+
+void fakes_reset(void)
+{
+    fake_console_len = 0;
+    fake_console[0] = '\0';
+    fake_reboot_requests = 0;
+    fake_reboot_delay = 0;
+}
+
+void app_reboot_request(uint32_t delay_ms)
+{
+    fake_reboot_requests++;
+    fake_reboot_delay = delay_ms;
+}
+
+uint32_t app_uptime_ms(void)
+{
+    return fake_now;
+}
+
+#ifndef FAKES_REAL_JOURNAL
+void journal_read(struct journal_entry *out)
+{
+    memset(out, 0, sizeof *out);
+}
+
+const char *journal_state_name(uint32_t state)
+{
+    return state == JOURNAL_EMPTY ? "empty" : "other";
+}
+#endif
