@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the tools the bench builds and tests with, when they are
-# missing: the ARM toolchain and newlib, gdb-multiarch, curl, a TFTP client, iproute2 and
-# python3-venv. Idempotent: installs nothing when everything is there. Uses sudo only when
+# missing: the ARM toolchain and newlib, gdb-multiarch, curl, a TFTP client and server (the
+# TAP tests put tftpd-hpa on the far side of the bridge), iproute2 and python3-venv. Idempotent: installs nothing when everything is there. Uses sudo only when
 # not root. Runs `apt-get update` once before the first install.
 set -euo pipefail
 
@@ -12,6 +12,7 @@ needs=(
   "gdb-multiarch gdb-multiarch"
   "curl curl"
   "tftp tftp-hpa"
+  "/usr/sbin/in.tftpd tftpd-hpa"
   "ip iproute2"
 )
 

@@ -1,0 +1,221 @@
+"""HTTP/1.1 client pieces: requests (GET, multipart and raw POST) and a response parser.
+
+Pure byte work, no I/O: the request bytes go out over pybench.net.tcp in virtual time
+(HttpExchange) or over any other stream. The multipart body is laid out as a browser's
+form sends it: a "----WebKitFormBoundary" boundary, the part's Content-Disposition with
+name and filename, its Content-Type, CRLF line ends everywhere.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass, field
+
+from pybench.net.host import Host
+from pybench.net.tcp import TcpConfig, TcpConnection, TcpError
+
+USER_AGENT = "pybench"
+_BOUNDARY_CHARS = string.ascii_letters + string.digits
+
+
+class HttpError(Exception):
+    """The response could not be parsed, or the exchange failed underneath."""
+
+
+def browser_boundary(rng: random.Random) -> str:
+    """A boundary shaped like Chromium's: 16 random letters and digits after a prefix."""
+    return "----WebKitFormBoundary" + "".join(rng.choice(_BOUNDARY_CHARS) for _ in range(16))
+
+
+def multipart_body(boundary: str, field_name: str, filename: str, data: bytes,
+                   content_type: str = "application/octet-stream") -> bytes:
+    """One file field of a multipart/form-data body (RFC 7578), as browsers send it."""
+    if any(c in filename for c in '"\r\n'):
+        raise ValueError(f"filename {filename!r}: quotes and line breaks cannot be sent")
+    head = (f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="{field_name}"; filename="{filename}"\r\n'
+            f"Content-Type: {content_type}\r\n"
+            "\r\n").encode()
+    return head + data + f"\r\n--{boundary}--\r\n".encode()
+
+
+def build_request(method: str, path: str, host: str, body: bytes = b"",
+                  headers: dict[str, str] | None = None) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"User-Agent: {USER_AGENT}",
+             "Accept: */*", "Connection: close"]
+    for name, value in (headers or {}).items():
+        lines.append(f"{name}: {value}")
+    if body or method in ("POST", "PUT"):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def multipart_request(path: str, host: str, filename: str, data: bytes,
+                      boundary: str, field_name: str = "image") -> bytes:
+    body = multipart_body(boundary, field_name, filename, data)
+    return build_request("POST", path, host, body,
+                         {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
+def raw_request(path: str, host: str, data: bytes) -> bytes:
+    return build_request("POST", path, host, data,
+                         {"Content-Type": "application/octet-stream"})
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    reason: str
+    headers: dict[str, str]     # names in lower case
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+@dataclass
+class ResponseParser:
+    """Feed it bytes as they arrive; `response` is set once the whole response is in.
+
+    Knows Content-Length, chunked transfer coding, and a body that ends with the
+    connection (call finish() at the peer's FIN).
+    """
+
+    buffer: bytearray = field(default_factory=bytearray)
+    response: HttpResponse | None = None
+    _head: tuple[int, str, dict[str, str]] | None = None
+
+    def feed(self, data: bytes) -> None:
+        if self.response is not None:
+            return
+        self.buffer += data
+        if self._head is None:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            self._head = _parse_head(bytes(self.buffer[:end]))
+            del self.buffer[:end + 4]
+        self._try_body(final=False)
+
+    def finish(self) -> HttpResponse:
+        """The connection closed: complete the response or say what is missing."""
+        if self.response is None:
+            if self._head is None:
+                raise HttpError(f"connection closed before the response header ended "
+                                f"({len(self.buffer)} bytes received)")
+            self._try_body(final=True)
+        if self.response is None:
+            raise HttpError("connection closed in the middle of the response body")
+        return self.response
+
+    def _try_body(self, final: bool) -> None:
+        assert self._head is not None
+        status, reason, headers = self._head
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            body = _dechunk(bytes(self.buffer))
+            if body is not None:
+                self.response = HttpResponse(status, reason, headers, body)
+        elif "content-length" in headers:
+            try:
+                length = int(headers["content-length"])
+            except ValueError:
+                raise HttpError(f"bad Content-Length {headers['content-length']!r}") from None
+            if len(self.buffer) >= length:
+                self.response = HttpResponse(status, reason, headers,
+                                             bytes(self.buffer[:length]))
+        elif status in (204, 304) or 100 <= status < 200:
+            self.response = HttpResponse(status, reason, headers, b"")
+        elif final:
+            self.response = HttpResponse(status, reason, headers, bytes(self.buffer))
+
+
+def _parse_head(head: bytes) -> tuple[int, str, dict[str, str]]:
+    lines = head.decode("iso-8859-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        raise HttpError(f"bad status line {lines[0]!r}")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise HttpError(f"bad header line {line!r}")
+        headers[name.strip().lower()] = value.strip()
+    return int(parts[1]), parts[2] if len(parts) > 2 else "", headers
+
+
+def _dechunk(data: bytes) -> bytes | None:
+    """The body of a complete chunked message, or None while chunks are still missing."""
+    body, pos = bytearray(), 0
+    while True:
+        eol = data.find(b"\r\n", pos)
+        if eol < 0:
+            return None
+        try:
+            size = int(data[pos:eol].split(b";")[0], 16)
+        except ValueError:
+            raise HttpError(f"bad chunk size {data[pos:eol]!r}") from None
+        start = eol + 2
+        if size == 0:
+            return bytes(body) if data.find(b"\r\n", start) >= 0 else None
+        if len(data) < start + size + 2:
+            return None
+        body += data[start:start + size]
+        pos = start + size + 2
+
+
+class HttpExchange:
+    """One request and its response over a fresh TCP connection of the host.
+
+    Lives in the host's state (host.apps), so a snapshot taken in the middle of an upload
+    restores it with the rest; `done` says when to stop running the wire. It holds no
+    callback: whoever runs the wire reports progress from `sent`.
+    """
+
+    def __init__(self, host: Host, server: str, port: int, request: bytes,
+                 tcp_config: TcpConfig | None = None) -> None:
+        self.request_size = len(request)
+        self.conn = TcpConnection(host, server, port, config=tcp_config)
+        self.parser = ResponseParser()
+        self.error: str | None = None
+        self.conn.connect()
+        self.conn.send(request)
+        self.conn.close()  # Connection: close, and HTTP allows the half close
+
+    @property
+    def sent(self) -> int:
+        return self.conn.bytes_acked
+
+    @property
+    def done(self) -> bool:
+        self.poll()
+        return self.parser.response is not None or self.error is not None
+
+    def poll(self) -> None:
+        """Move received bytes into the parser; cheap to call often."""
+        data = self.conn.read()
+        try:
+            if data:
+                self.parser.feed(data)
+            if self.parser.response is None and self.conn.peer_fin:
+                self.parser.finish()
+        except HttpError as e:
+            self.error = str(e)
+        if self.parser.response is None and self.error is None and self.conn.error:
+            self.error = self.conn.error
+        if self.parser.response is not None and not self.conn.closed and self.conn.peer_fin:
+            self.conn.close()
+
+    def result(self) -> HttpResponse:
+        self.poll()
+        if self.parser.response is not None:
+            return self.parser.response
+        if self.error:
+            raise HttpError(self.error)
+        raise HttpError(f"no response yet ({self.sent} of {self.request_size} bytes sent)")
+
+
+__all__ = ["HttpError", "HttpExchange", "HttpResponse", "ResponseParser", "TcpError",
+           "browser_boundary", "build_request", "multipart_body", "multipart_request",
+           "raw_request"]

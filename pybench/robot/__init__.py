@@ -1,0 +1,1 @@
+"""Robot Framework keyword library: `Library    pybench.robot.BenchLibrary` in a suite."""
