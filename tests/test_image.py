@@ -181,3 +181,15 @@ def test_x86_elf_is_refused(tmp_path: Path) -> None:
 def test_unpack_of_short_data() -> None:
     with pytest.raises(ImageError, match="shorter than an image header"):
         ImageHeader.unpack(b"FIMG")
+
+
+def test_padded_image_keeps_the_code_and_verifies() -> None:
+    from pybench.image.format import padded
+
+    small = build_image(vector_body(1024), 4, "4.0.0")
+    big = padded(small, 16 * 1024, seed=3)
+    assert big.total_size == 16 * 1024 and big.body[:1024] == small.body
+    check_image(big)
+    assert padded(small, 16 * 1024, seed=3) == big != padded(small, 16 * 1024, seed=4)
+    with pytest.raises(ImageError):
+        padded(small, 100)

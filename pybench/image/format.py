@@ -173,3 +173,21 @@ def parse_image(data: bytes, check: bool = True) -> Image:
     if check:
         check_image(image)
     return image
+
+
+def padded(image: Image, total_size: int, seed: int = 0) -> Image:
+    """The same application grown to `total_size` bytes with seeded filler after its end.
+
+    For benchmarks and campaigns that need an image of a given size: the filler is
+    pseudo-random (not 0xFF, which flash would program for nothing), the vector table
+    and code are unchanged, so the image still boots.
+    """
+    import random
+
+    extra = total_size - image.total_size
+    if extra < 0 or extra % 4:
+        raise ImageError("size", f"cannot pad a {image.total_size}-byte image to {total_size}")
+    filler = random.Random(seed).randbytes(extra)
+    h = image.header
+    return build_image(image.body + filler, h.image_version, h.version_str, h.load_addr,
+                       h.target_id)

@@ -1,0 +1,176 @@
+"""`pybench bench`: the bench's speed figures, measured and printed (what `make bench` runs).
+
+Figures, not assertions: each line gives the measurement, the goal and whether it was
+met on this machine, with the load average so that a reader can judge the run. Groups:
+`engine` (instructions/s, flash words/s, snapshots, boot time), `network` (a 256 KiB
+update over HTTP and over TFTP, start of upload to the new version's "net: up"), and
+`powercut` (judged cuts per second for a 16 KiB and a 256 KiB update, and optionally the
+exhaustive campaign of a 64 KiB update on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from pybench.errors import BenchError
+from pybench.image.format import padded, parse_image
+from pybench.paths import build_dir, platform_file
+
+KIB = 1024
+SECOND = 1_000_000_000
+GROUPS = ("engine", "network", "powercut")
+
+Figure = dict[str, Any]
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("bench", help="measure and print the bench's speed figures")
+    p.add_argument("--only", choices=GROUPS, action="append",
+                   help="run only this group (repeatable)")
+    p.add_argument("--exhaustive", action="store_true",
+                   help="also time the exhaustive campaign of a 64 KiB update on 2 cores "
+                        "(long: minutes)")
+    p.add_argument("--json", type=Path, help="also write the figures to this file")
+    p.set_defaults(func=main)
+
+
+def _image(name: str, size: int, workdir: Path, seed: int = 7) -> Path:
+    """build/<name>.img grown to `size` bytes, written into workdir."""
+    src = build_dir() / f"{name}.img"
+    if not src.exists():
+        raise BenchError(f"{src}: missing (run `make firmware`)")
+    out = workdir / f"{name}-{size // KIB}k.img"
+    out.write_bytes(padded(parse_image(src.read_bytes()), size, seed).to_bytes())
+    return out
+
+
+# --- engine ---------------------------------------------------------------------------------
+def engine_figures() -> list[Figure]:
+    from pybench.engine.builtin import benchmarks
+
+    b = build_dir()
+    figures = [benchmarks.compute_mips(), benchmarks.flash_words_per_second(),
+               benchmarks.snapshot_restore_ms()]
+    boot = benchmarks.boot_time(b / "boot.elf", r"^net: up", image=b / "app-v1.img")
+    boot.update(name="boot to application's net: up", goal_wall_s=1.0,
+                ok=boot["ok"] and boot["wall_s"] < 1.0)
+    figures.append(boot)
+    for f in figures:
+        f["group"] = "engine"
+    return figures
+
+
+# --- network --------------------------------------------------------------------------------
+def update_figure(via: str, image_path: Path) -> Figure:
+    from pybench.net import scenarios as sc
+
+    image = parse_image(image_path.read_bytes())
+    engine = sc.create_board("builtin", build_dir() / "boot.elf", build_dir() / "app-v1.img",
+                             platform_file())
+    try:
+        sc.attach(engine)
+        engine.power_on()
+        sc.boot_and_wait(engine)
+        v0, w0 = engine.now_ns, time.perf_counter()
+        result = sc.upload(engine, image.to_bytes(), via=via)
+        upload_wall = time.perf_counter() - w0
+        sc.reboot(engine)
+        sc.wait_version(engine, image.header.image_version)
+        wall, virtual = time.perf_counter() - w0, (engine.now_ns - v0) / SECOND
+    finally:
+        sc.detach(engine)
+        engine.close()
+    kib = image.total_size / KIB
+    return {"group": "network", "name": f"{kib:.0f} KiB update over {via.upper()}",
+            "staged": "staged" in (result.staging or ""),
+            "wall_s": round(wall, 2), "virtual_s": round(virtual, 3),
+            "upload_kib_per_s_wall": round(kib / upload_wall, 1),
+            "goal_wall_s": 5.0, "ok": "staged" in (result.staging or "") and wall < 5.0}
+
+
+def network_figures(workdir: Path) -> list[Figure]:
+    image = _image("app-v2", 256 * KIB, workdir)
+    return [update_figure("http", image), update_figure("tftp", image)]
+
+
+# --- power cuts -----------------------------------------------------------------------------
+def campaign_figure(name: str, argv: list[str], goal: Callable[[dict[str, Any]], bool],
+                    goal_text: str, workdir: Path) -> Figure:
+    from pybench.cli import main as pybench_main
+
+    reports = workdir / name.replace(" ", "-")
+    code = pybench_main([*argv, "-q", "--reports", str(reports)])
+    data = json.loads((reports / "powercut.json").read_text())
+    s = data["summary"]
+    return {"group": "powercut", "name": name, "cuts": s["cuts"], "failures": s["failures"],
+            "joined": s["joined"], "wall_s": s["wall_s"], "cuts_per_s": s["cuts_per_s"],
+            "goal": goal_text, "ok": code == 0 and goal(s)}
+
+
+def powercut_figures(workdir: Path, exhaustive: bool) -> list[Figure]:
+    b = build_dir()
+    small = _image("mini-v2", 16 * KIB, workdir)
+    large = _image("app-v2", 256 * KIB, workdir)
+    figures = [
+        campaign_figure("16 KiB update, random cuts, 1 core",
+                        ["powercut", "--via", "backdoor", "--from", str(b / "mini-v1.img"),
+                         "--to", str(small), "--ready", r"^app: mini v2 running",
+                         "--plan", "random", "--random", "200", "-j", "1"],
+                        lambda s: s["cuts_per_s"] >= 55, ">= 55 cuts/s", workdir),
+        campaign_figure("256 KiB update over HTTP, random cuts, 1 core",
+                        ["powercut", "--via", "http", "--to", str(large),
+                         "--plan", "random", "--random", "100", "-j", "1"],
+                        lambda s: True, "measured", workdir),
+    ]
+    if exhaustive:
+        medium = _image("app-v2", 64 * KIB, workdir)
+        figures.append(campaign_figure(
+            "64 KiB update over HTTP, exhaustive, 2 cores",
+            ["powercut", "--via", "http", "--to", str(medium), "--plan", "exhaustive",
+             "-j", "2"],
+            lambda s: s["wall_s"] < 30 * 60, "< 30 min", workdir))
+    return figures
+
+
+# --- output ---------------------------------------------------------------------------------
+def _show(console: Console, figures: list[Figure]) -> None:
+    table = Table(title=f"pybench bench (load average {os.getloadavg()[0]:.1f}, "
+                        f"{os.cpu_count()} cores)")
+    for column in ("group", "figure", "measured", "goal met"):
+        table.add_column(column)
+    for f in figures:
+        skip = {"group", "name", "ok"}
+        measured = ", ".join(f"{k}={v}" for k, v in f.items() if k not in skip)
+        table.add_row(f["group"], f["name"], measured, "yes" if f["ok"] else "NO")
+    console.print(table)
+
+
+def main(args: argparse.Namespace) -> int:
+    groups = args.only or list(GROUPS)
+    console = Console(highlight=False, width=max(120, Console().width))
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="pybench-bench-") as tmp:
+        workdir = Path(tmp)
+        if "engine" in groups:
+            console.print("engine ...")
+            figures += engine_figures()
+        if "network" in groups:
+            console.print("network ...")
+            figures += network_figures(workdir)
+        if "powercut" in groups:
+            console.print("power cuts ...")
+            figures += powercut_figures(workdir, args.exhaustive)
+    _show(console, figures)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
