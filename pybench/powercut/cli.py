@@ -1,0 +1,196 @@
+"""`pybench powercut`: run a power-cut campaign, or replay one cut with --cut."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+from pybench.engine.base import Engine
+from pybench.errors import BenchError
+from pybench.paths import build_dir, platform_file
+from pybench.powercut import report
+from pybench.powercut.campaign import (
+    CampaignConfig,
+    CampaignResult,
+    make_runner,
+    run_campaign,
+    snapshot_spacing,
+)
+from pybench.powercut.cutspec import CutPath, format_path, parse_path
+from pybench.powercut.phases import parse_phases
+from pybench.powercut.plan import PlanKind, PlanOptions
+from pybench.powercut.scenario import READY_PATTERN, Scenario, make_scenario
+
+ENGINES = {"builtin": ("pybench.engine.builtin.engine", "BuiltinEngine"),
+           "renode": ("pybench.engine.renode", "RenodeEngine")}
+DEFAULT_BOUND_S = 30.0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    b = build_dir()
+    p = sub.add_parser("powercut", help="cut power at flash operations of an update and judge "
+                                        "every recovery")
+    p.add_argument("--boot", type=Path, default=b / "boot.elf", help="bootloader ELF")
+    p.add_argument("--from", dest="old", type=Path, default=b / "app-v1.img",
+                   help="image in the application slot before the update")
+    p.add_argument("--to", dest="new", type=Path, default=b / "app-v2.img",
+                   help="image the update installs")
+    p.add_argument("--via", choices=("http", "tftp", "backdoor"), default="http",
+                   help="how the image arrives (backdoor: written into staging, copy-down only)")
+    p.add_argument("--plan", choices=[k.value for k in PlanKind], default="boundaries")
+    p.add_argument("--random", type=int, default=0, metavar="N",
+                   help="N seeded random cuts (added to the plan; the whole of --plan random)")
+    p.add_argument("--torn", action="store_true", help="add torn cuts at the planned operations")
+    p.add_argument("--torn-progress", default="0.5", metavar="P[,P...]",
+                   help="how far torn operations got, 0..1 (default 0.5)")
+    p.add_argument("--phase", help="only cut in these phases: staging,journal,copy-down,...")
+    p.add_argument("--depth", type=int, default=1, metavar="N",
+                   help="cut again during the recovery, down to N cuts in a row")
+    p.add_argument("--depth-samples", type=int, default=8, metavar="N",
+                   help="most follow-up cuts per recovery run (sampled with the seed)")
+    p.add_argument("--seed", type=int, default=1, help="seed of every random choice")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="worker processes")
+    p.add_argument("--cut", metavar="INDEX[:MODE[:PROGRESS[:SEED]]][,...]",
+                   help="replay one cut (levels separated by commas), print its log and verdict")
+    p.add_argument("--reports", type=Path, metavar="DIR",
+                   help="write powercut.json, powercut-junit.xml, powercut.html and flash.bin "
+                        "of failing cuts here")
+    p.add_argument("--engine", choices=tuple(ENGINES), default="builtin")
+    p.add_argument("--platform", type=Path, default=None, help="board description (.repl)")
+    p.add_argument("--bound", type=float, default=DEFAULT_BOUND_S, metavar="SECONDS",
+                   help="virtual time a recovery may take (default 30)")
+    p.add_argument("--ready", default=READY_PATTERN, metavar="REGEX",
+                   help="the application's ready line")
+    p.add_argument("--snapshot-every", type=float, default=0.0, metavar="MS",
+                   help="snapshot the golden run every MS of virtual time while it waits "
+                        "for the ready line (0: automatic)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=main)
+
+
+def engine_factory(name: str) -> Callable[[], Engine]:
+    module_name, class_name = ENGINES[name]
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ModuleNotFoundError, AttributeError) as e:
+        raise BenchError(f"--engine {name}: not available in this checkout ({e})") from None
+
+    def make() -> Engine:
+        engine: Engine = cls()
+        return engine
+
+    return make
+
+
+def plan_options(args: argparse.Namespace) -> PlanOptions:
+    try:
+        progress = tuple(float(x) for x in args.torn_progress.split(","))
+    except ValueError:
+        raise BenchError(f"--torn-progress {args.torn_progress!r}: not numbers") from None
+    if any(not 0.0 <= x <= 1.0 for x in progress):
+        raise BenchError(f"--torn-progress {args.torn_progress!r}: values must be in 0..1")
+    kind = PlanKind(args.plan)
+    count = args.random or (50 if kind is PlanKind.RANDOM else 0)
+    for name in ("random", "depth_samples", "snapshot_every"):
+        if getattr(args, name) < 0:
+            raise BenchError(f"--{name.replace('_', '-')} must be 0 or more")
+    if args.depth < 1 or args.jobs < 1:
+        raise BenchError("--depth and --jobs must be 1 or more")
+    try:
+        phases = parse_phases(args.phase) if args.phase else None
+    except ValueError as e:
+        raise BenchError(f"--phase: {e}") from None
+    return PlanOptions(kind=kind, seed=args.seed, random_count=count, torn=args.torn,
+                       torn_progress=progress, phases=phases, depth=args.depth,
+                       depth_samples=args.depth_samples)
+
+
+def repro_base(args: argparse.Namespace) -> str:
+    words = ["pybench", "powercut", "--boot", str(args.boot), "--from", str(args.old),
+             "--to", str(args.new), "--via", args.via, "--engine", args.engine]
+    if args.platform:
+        words += ["--platform", str(args.platform)]
+    if args.bound != DEFAULT_BOUND_S:
+        words += ["--bound", f"{args.bound:g}"]
+    if args.ready != READY_PATTERN:
+        words += ["--ready", args.ready]
+    return shlex.join(words)
+
+
+def config_from(args: argparse.Namespace) -> CampaignConfig:
+    platform = args.platform or platform_file()
+    make_engine = engine_factory(args.engine)
+    bound_ns = int(args.bound * 1e9)
+    if bound_ns <= 0:
+        raise BenchError("--bound must be more than 0 seconds")
+
+    def make() -> Scenario:
+        sc = make_scenario(args.via, args.boot, args.old, args.new, platform)
+        sc.ready, sc.bound_ns = args.ready, bound_ns
+        return sc
+
+    make()  # check the files now, before any engine starts
+    settings: dict[str, object] = {
+        "boot": str(args.boot), "from": str(args.old), "to": str(args.new), "via": args.via,
+        "engine": args.engine, "platform": str(platform), "bound_s": args.bound,
+        "ready": args.ready, "jobs": args.jobs}
+    return CampaignConfig(
+        make_engine=make_engine, make_scenario=make, options=plan_options(args),
+        jobs=args.jobs, snapshot_every_ns=int(args.snapshot_every * 1e6),
+        flash_dir=args.reports / "cuts" if args.reports else None, quiet=args.quiet,
+        repro=repro_base(args), settings=settings)
+
+
+def print_summary(result: CampaignResult) -> None:
+    g = result.golden
+    print(f"golden run: {g.judgement.verdict.value}: {g.judgement.reason} "
+          f"({len(g.trace)} flash operations)")
+    if not result.golden_ok:
+        print("the golden run did not install the new image: no cuts were made")
+        print(g.uart, end="" if g.uart.endswith("\n") else "\n")
+        return
+    s = report.summary(result)
+    verdicts = ", ".join(f"{k} {v}" for k, v in s["verdicts"].items())
+    print(f"seed {result.config.options.seed}: {s['cuts']} cuts ({verdicts}), "
+          f"{s['joined']} joined a judged state, {s['wall_s']} s, {s['cuts_per_s']} cuts/s")
+    for r in result.failures:
+        print(f"FAIL {format_path(r.path)} [{r.phase}] {r.verdict.value}: {r.reason}")
+        print(f"  replay: {result.repro(r.path)}")
+
+
+def replay(config: CampaignConfig, path: CutPath) -> int:
+    probe = make_runner(config, config.snapshot_every_ns or None)
+    runner = probe if config.snapshot_every_ns or not probe.golden_ok() else make_runner(
+        config, snapshot_spacing(config, probe))
+    g = runner.golden
+    if not runner.golden_ok():
+        raise BenchError(f"golden run failed ({g.judgement.verdict.value}: "
+                         f"{g.judgement.reason}): nothing to replay")
+    if path[0].op_index >= len(g.trace):
+        raise BenchError(f"--cut {format_path(path)}: the golden run has only {len(g.trace)} "
+                         "flash operations")
+    r = runner.run(path)
+    print(r.uart, end="" if r.uart.endswith("\n") else "\n")
+    print(f"cut {format_path(path)} [{r.phase}] at {r.op}: {r.verdict.value}: {r.reason}")
+    if r.flash_file and config.flash_dir:
+        print(f"flash after recovery: {config.flash_dir / r.flash_file}")
+    return 0 if r.verdict.ok else 1
+
+
+def main(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    if args.cut:
+        try:
+            path = parse_path(args.cut)
+        except ValueError as e:
+            raise BenchError(f"--cut: {e}") from None
+        return replay(config, path)
+    result = run_campaign(config)
+    print_summary(result)
+    if args.reports:
+        for f in report.write_reports(result, args.reports):
+            print(f"report: {f}")
+    return 0 if result.golden_ok and not result.failures else 1

@@ -1,0 +1,157 @@
+"""The verdict of one power cut, judged from the outside once the board had its chance
+to recover. Pure: bytes, the CPU state and a few facts in; a Judgement out.
+
+Recovered means all of:
+- the bootloader sector is byte for byte what it was before the campaign;
+- the CPU is not in a fault handler (HardFault, MemManage, BusFault, UsageFault) nor
+  locked up;
+- the application printed its ready line within the time bound, and the CPU runs inside
+  the application slot;
+- the application slot holds exactly one approved image (the old or the new one) byte
+  for byte over that image's length;
+- a committed update is never lost: committed means a valid STAGED record for the new
+  image's digest (or a later COPIED or DONE one) had been written before power failed
+  (commit_point() finds that moment along the golden trace; holds_commit() looks at
+  the flash when power failed, for torn and AFTER cuts at that very operation); then
+  the new image must run. An uncommitted update leaves the old one running.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pybench import journal, layout
+from pybench.engine.base import CpuState, FlashOp, FlashOpKind
+from pybench.powercut import states
+
+
+class Verdict(str, enum.Enum):
+    RECOVERED_OLD = "recovered-old"
+    RECOVERED_NEW = "recovered-new"
+    BRICKED = "bricked"                    # no valid app, a fault, stuck in the bootloader
+    LOST_UPDATE = "lost-update"            # committed, yet the old image runs
+    UNEXPECTED_NEW = "unexpected-new"      # never committed, yet the new image runs
+    MIXED_SLOT = "mixed-slot"              # the slot matches neither image
+    BOOT_DAMAGED = "bootloader-damaged"    # sector 0 changed
+    TIMEOUT = "timeout"                    # still busy outside the bootloader at the bound
+    CUT_MISSED = "cut-missed"              # the cut's operation never came (a bench error)
+    ENGINE_ERROR = "engine-error"          # the emulator itself failed (a bench error)
+
+    @property
+    def ok(self) -> bool:
+        return self in (Verdict.RECOVERED_OLD, Verdict.RECOVERED_NEW)
+
+
+@dataclass(frozen=True)
+class UpdateFacts:
+    """What is known of the update before any cut."""
+
+    old_image: bytes     # the image in the application slot before the update
+    new_image: bytes     # the image being installed
+    boot: bytes          # the bootloader sector as the factory programmed it
+
+    @property
+    def new_digest(self) -> bytes:
+        return hashlib.sha256(self.new_image[layout.load().IMAGE_HEADER_SIZE :]).digest()
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The board after the recovery run."""
+
+    boot: bytes             # bootloader sector now
+    slot: bytes             # application slot now (at least as long as either image)
+    cpu: CpuState
+    ready: bool             # the application's ready line was printed
+    elapsed_ns: int         # virtual time from the last power-on to the end of the run
+    bound_ns: int
+    committed: bool         # see commit_point() and holds_commit()
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: Verdict
+    reason: str
+    running: str | None = None   # "old", "new" or None
+
+
+_COMMITTED_STATES = (journal.State.STAGED, journal.State.COPIED, journal.State.DONE)
+
+
+def holds_commit(journal_a: bytes, journal_b: bytes, new_digest: bytes) -> bool:
+    """Does this journal hold a valid STAGED (or later) record for the new image?"""
+    return any(r.state in _COMMITTED_STATES and r.digest == new_digest
+               for _, _, r in journal.scan(journal_a, journal_b).records)
+
+
+def commit_point(trace: Sequence[FlashOp], initial: bytes, new_digest: bytes) -> int | None:
+    """When the update became committed along a trace: -1 when the flash already held
+    the record before the trace, the index of the operation that completed the record,
+    or None when it never was. A cut BEFORE an operation after that index is a cut
+    of a committed update."""
+    lay = layout.load()
+    a, b = lay.journal
+
+    def held(flash: bytes | bytearray) -> bool:
+        off = lay.FLASH_BASE_ADDR
+        return holds_commit(bytes(flash[a.addr - off : a.end - off]),
+                            bytes(flash[b.addr - off : b.end - off]), new_digest)
+
+    if held(initial):
+        return -1
+    for op, changed, flash in states.replay(trace, initial):
+        if changed and op.kind is FlashOpKind.PROGRAM and (op.addr in a or op.addr in b) \
+                and held(flash):
+            return op.index
+    return None
+
+
+def slot_holds(slot: bytes, facts: UpdateFacts) -> str | None:
+    if slot[: len(facts.new_image)] == facts.new_image:
+        return "new"
+    if slot[: len(facts.old_image)] == facts.old_image:
+        return "old"
+    return None
+
+
+def _first_difference(a: bytes, b: bytes) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                min(len(a), len(b)))
+
+
+def judge(obs: Observation, facts: UpdateFacts) -> Judgement:
+    lay = layout.load()
+    if obs.boot != facts.boot:
+        at = lay.BOOT_ADDR + _first_difference(obs.boot, facts.boot)
+        return Judgement(Verdict.BOOT_DAMAGED, f"bootloader sector changed (first at 0x{at:08x})")
+    if obs.cpu.in_fault_handler or obs.cpu.lockup:
+        what = "locked up" if obs.cpu.lockup else f"in fault handler (IPSR {obs.cpu.ipsr})"
+        return Judgement(Verdict.BRICKED, f"CPU {what} at pc 0x{obs.cpu.pc:08x}")
+    holds = slot_holds(obs.slot, facts)
+    secs = obs.elapsed_ns / 1e9
+    if not obs.ready:
+        if obs.cpu.pc in lay.boot or holds is None:
+            where = "in the bootloader" if obs.cpu.pc in lay.boot else f"at 0x{obs.cpu.pc:08x}"
+            slot = "" if holds else ", application slot holds neither image"
+            return Judgement(Verdict.BRICKED, f"no ready line after {secs:.3f} s, CPU {where}"
+                                              f"{slot}")
+        return Judgement(Verdict.TIMEOUT, f"no ready line within {obs.bound_ns / 1e9:g} s "
+                                          f"(CPU at 0x{obs.cpu.pc:08x})", holds)
+    if obs.cpu.pc not in lay.app_slot:
+        return Judgement(Verdict.BRICKED, f"ready line printed but CPU at 0x{obs.cpu.pc:08x}, "
+                                          "outside the application slot", holds)
+    if holds is None:
+        at = lay.APP_SLOT_ADDR + _first_difference(obs.slot, facts.new_image)
+        return Judgement(Verdict.MIXED_SLOT, "application slot matches neither image "
+                                             f"(differs from the new one at 0x{at:08x})")
+    if holds == "old" and obs.committed:
+        return Judgement(Verdict.LOST_UPDATE, "update was committed but the old image runs",
+                         holds)
+    if holds == "new" and not obs.committed:
+        return Judgement(Verdict.UNEXPECTED_NEW, "update was never committed but the new "
+                                                 "image runs", holds)
+    verdict = Verdict.RECOVERED_NEW if holds == "new" else Verdict.RECOVERED_OLD
+    return Judgement(verdict, f"{holds} image running after {secs:.3f} s", holds)

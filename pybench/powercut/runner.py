@@ -1,0 +1,293 @@
+"""A campaign on one engine: the golden run with its snapshots, then one cut path at a
+time (restore, cut, power on, recover, judge), with the verdicts of flash states
+already judged reused.
+
+Dedup: after a cut, power-on clears RAM and resets the CPU, so what happens next is
+determined by flash (plus the cuts still to come and whether the update had been
+committed). The runner hashes flash at every power-on and reuses the outcome of an
+equal earlier key instead of running it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pybench import layout
+from pybench.engine.base import Engine, FlashOp
+from pybench.errors import BenchError
+from pybench.powercut import oracle
+from pybench.powercut.cutspec import CutPath, format_path
+from pybench.powercut.oracle import Judgement, UpdateFacts, Verdict
+from pybench.powercut.phases import phase_of
+from pybench.powercut.plan import PlanOptions, plan_followups
+from pybench.powercut.scenario import Scenario, StepFailed
+from pybench.powercut.settle import CutEngine, PowerFailed, wait_ready
+
+SETTLE = "settle"
+
+
+@dataclass
+class Snap:
+    step: int            # index into the steps (len(steps): the final wait for ready)
+    trace_len: int       # flash operations done when it was taken
+    engine: object
+    world: object        # the scenario's state
+
+
+@dataclass
+class Golden:
+    trace: list[FlashOp]
+    snaps: list[Snap]
+    initial_flash: bytes
+    facts: UpdateFacts
+    judgement: Judgement
+    uart: str
+    commit: int | None          # oracle.commit_point() along the trace
+    resumable_ns: int           # virtual time spent in resumable steps (snapshot spacing)
+
+    @property
+    def digest(self) -> str:
+        """Identifies the trace, so that workers can check they replayed the same run."""
+        h = hashlib.sha256()
+        for op in self.trace:
+            h.update(f"{op.kind.value}{op.addr}{op.size}{op.value}".encode())
+        return h.hexdigest()[:16]
+
+
+@dataclass
+class CutResult:
+    path: CutPath
+    verdict: Verdict
+    reason: str
+    phase: str                 # phase of the golden operation of the first cut
+    op: dict[str, object]      # that operation: kind, addr, sector
+    recovery_ns: int           # virtual time of the last recovery (power-on to verdict)
+    wall_s: float
+    state: str                 # flash hash at the first power-on after the first cut
+                               # ("+c": the update was committed by then)
+    uart: str                  # console from that power-on on
+    followups: list[CutPath] = field(default_factory=list)
+    flash_file: str | None = None
+    joined: bool = False       # an earlier cut judged the same state (set by the campaign)
+
+
+@dataclass
+class _Outcome:
+    """What follows a power-on, cached by (flash hash, cuts still to come, committed)."""
+
+    judgement: Judgement
+    recovery_ns: int
+    uart: str
+    final_flash: bytes
+    recovery_trace: list[FlashOp]   # of the level where the path ended
+
+
+def flash_image(engine: Engine) -> bytes:
+    lay = layout.load()
+    return engine.read_flash(lay.FLASH_BASE_ADDR, lay.FLASH_TOTAL_SIZE)
+
+
+def _region(flash: bytes, addr: int, size: int) -> bytes:
+    off = addr - layout.load().FLASH_BASE_ADDR
+    return flash[off : off + size]
+
+
+def committed_in(flash: bytes, facts: UpdateFacts) -> bool:
+    a, b = layout.load().journal
+    return oracle.holds_commit(_region(flash, a.addr, a.size), _region(flash, b.addr, b.size),
+                               facts.new_digest)
+
+
+def observe(engine: Engine, facts: UpdateFacts, ready: bool, t0: int, bound_ns: int,
+            committed: bool) -> oracle.Observation:
+    lay = layout.load()
+    slot_len = max(len(facts.old_image), len(facts.new_image))
+    return oracle.Observation(
+        boot=engine.read_flash(lay.BOOT_ADDR, lay.BOOT_SIZE),
+        slot=engine.read_flash(lay.APP_SLOT_ADDR, slot_len),
+        cpu=engine.cpu_state(), ready=ready, elapsed_ns=engine.now_ns - t0,
+        bound_ns=bound_ns, committed=committed,
+    )
+
+
+class CutRunner:
+    """One engine, its golden run, and the cuts run on it one after the other."""
+
+    def __init__(self, make_engine: Callable[[], Engine], scenario: Scenario,
+                 options: PlanOptions, snapshot_every_ns: int | None = None,
+                 flash_dir: Path | None = None) -> None:
+        self.engine = CutEngine(make_engine())
+        self.scenario = scenario
+        self.options = options
+        self.every_ns = snapshot_every_ns
+        self.flash_dir = flash_dir
+        self.cache: dict[tuple[str, str, bool], _Outcome] = {}
+        self.golden = self._golden()
+
+    # --- the golden run ---------------------------------------------------------------
+    def _golden(self) -> Golden:
+        eng, sc = self.engine, self.scenario
+        sc.prepare(eng)
+        facts = sc.facts(eng)
+        initial = flash_image(eng)
+        eng.reset_trace()
+        snaps: list[Snap] = []
+        steps = sc.steps()
+        judgement: Judgement | None = None
+        uart_start = len(eng.uart().text)
+        resumable_ns = 0
+        for i in range(len(steps) + 1):
+            snaps.append(Snap(i, len(eng.flash_trace()), eng.snapshot(), sc.save()))
+            resumable = i == len(steps) or steps[i].resumable
+            if resumable and self.every_ns:
+                eng.marks(self.every_ns, lambda i=i: snaps.append(
+                    Snap(i, len(eng.flash_trace()), eng.snapshot(), sc.save())))
+            t0 = eng.now_ns
+            try:
+                if i < len(steps):
+                    steps[i].run(eng)
+                else:
+                    ready = wait_ready(eng, sc.state, SETTLE, sc.ready, sc.bound_ns,
+                                       sc.run_until(eng))
+                    mark = sc.state[SETTLE]
+                    commit = oracle.commit_point(eng.flash_trace(), initial, facts.new_digest)
+                    obs = observe(eng, facts, ready, int(mark["t0"]), sc.bound_ns,
+                                  commit is not None)
+                    judgement = oracle.judge(obs, facts)
+            except StepFailed as e:
+                judgement = Judgement(Verdict.BRICKED, f"step {steps[i].name}: {e}")
+            except PowerFailed:
+                judgement = Judgement(Verdict.BRICKED, "power failed with no cut armed")
+            finally:
+                eng.marks(None)
+                resumable_ns += (eng.now_ns - t0) if resumable else 0
+            if judgement is not None:
+                break
+        assert judgement is not None
+        trace = list(eng.flash_trace())
+        return Golden(trace, snaps, initial, facts, judgement, eng.uart().text[uart_start:],
+                      oracle.commit_point(trace, initial, facts.new_digest), resumable_ns)
+
+    def golden_ok(self) -> bool:
+        return self.golden.judgement.verdict is Verdict.RECOVERED_NEW
+
+    def plan_options(self) -> PlanOptions:
+        return replace(self.options, initial_flash=self.golden.initial_flash)
+
+    # --- one cut path -----------------------------------------------------------------
+    def _nearest(self, op_index: int) -> Snap:
+        usable = [s for s in self.golden.snaps if s.trace_len <= op_index]
+        return usable[-1] if usable else self.golden.snaps[0]
+
+    def _run_to_first_cut(self, path: CutPath) -> bool:
+        """Restore, arm, carry the golden run on until the cut; False if it never came."""
+        eng, sc = self.engine, self.scenario
+        snap = self._nearest(path[0].op_index)
+        sc.restore(eng, snap.engine, snap.world)
+        eng.arm_power_cut(path[0])
+        steps = sc.steps()
+        try:
+            for step in steps[snap.step :]:
+                step.run(eng)
+            wait_ready(eng, sc.state, SETTLE, sc.ready, sc.bound_ns, sc.run_until(eng))
+        except PowerFailed:
+            return True
+        except StepFailed:
+            return False
+        finally:
+            eng.arm_power_cut(None)
+        return False
+
+    def run(self, path: CutPath) -> CutResult:
+        started = time.perf_counter()
+        golden_op = self.golden.trace[path[0].op_index] if path[0].op_index < len(
+            self.golden.trace) else None
+        phase = phase_of(golden_op).value if golden_op else "?"
+        op_info: dict[str, object] = {} if golden_op is None else {
+            "kind": golden_op.kind.value, "addr": golden_op.addr, "sector": golden_op.sector}
+        try:
+            if golden_op is None or not self._run_to_first_cut(path):
+                return CutResult(path, Verdict.CUT_MISSED, "the cut's operation never happened",
+                                 phase, op_info, 0, time.perf_counter() - started, "", "")
+            outcome, state, uart = self._recover(path)
+        except (BenchError, ValueError, RuntimeError, AssertionError) as e:
+            # The emulator broke, not the firmware: say so rather than guess a verdict.
+            return CutResult(path, Verdict.ENGINE_ERROR, f"{type(e).__name__}: {e}", phase,
+                             op_info, 0, time.perf_counter() - started, "",
+                             self.engine.uart().text[-4000:])
+        flash_file = None
+        if not outcome.judgement.verdict.ok and self.flash_dir is not None:
+            flash_file = self._save_flash(path, outcome.final_flash, uart)
+        followups = plan_followups(path, outcome.recovery_trace, self.options)
+        return CutResult(path, outcome.judgement.verdict, outcome.judgement.reason, phase,
+                         op_info, outcome.recovery_ns, time.perf_counter() - started, state,
+                         uart, followups, flash_file)
+
+    def _recover(self, path: CutPath) -> tuple[_Outcome, str, str]:
+        """From the board off after path[0]: power-ons, later cuts, the verdict."""
+        eng, sc, facts = self.engine, self.scenario, self.golden.facts
+        commit = self.golden.commit
+        committed = commit is not None and commit < path[0].op_index
+        first_state = ""
+        uart_parts: list[str] = []
+        outcome: _Outcome | None = None
+        for level in range(len(path)):
+            flash = flash_image(eng)
+            committed = committed or committed_in(flash, facts)
+            key = (hashlib.sha256(flash).hexdigest()[:24], format_path(path[level + 1 :]),
+                   committed)
+            first_state = first_state or f"{key[0]}{'+c' if committed else ''}"
+            if key in self.cache:
+                outcome = self.cache[key]
+                break
+            eng.reset_trace()
+            eng.power_on()
+            t0, text0 = eng.now_ns, len(eng.uart().text)
+            nxt = path[level + 1] if level + 1 < len(path) else None
+            eng.arm_power_cut(nxt)
+            state: dict[str, object] = {}
+            try:
+                ready = wait_ready(eng, state, SETTLE, sc.ready, sc.bound_ns,
+                                   sc.run_until(eng))
+            except PowerFailed:
+                uart_parts.append(eng.uart().text[text0:] + "\n--- power cut ---\n")
+                continue
+            finally:
+                eng.arm_power_cut(None)
+            if nxt is not None:
+                judgement = Judgement(Verdict.CUT_MISSED,
+                                      f"recovery never reached the cut at level {level + 2}")
+            else:
+                judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed),
+                                         facts)
+            outcome = _Outcome(judgement, eng.now_ns - t0, eng.uart().text[text0:],
+                               flash_image(eng), list(eng.flash_trace()))
+            self.cache[key] = outcome
+            break
+        if outcome is None:  # every level's cut fired and the last one had no recovery
+            raise BenchError(f"cut {format_path(path)}: no recovery was run")
+        return outcome, first_state, "".join(uart_parts) + outcome.uart
+
+    def _save_flash(self, path: CutPath, flash: bytes, uart: str) -> str:
+        assert self.flash_dir is not None
+        name = "cut-" + format_path(path).replace(":", "-").replace(",", "_")
+        folder = self.flash_dir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "flash.bin").write_bytes(flash)
+        (folder / "uart.txt").write_text(uart)
+        return f"{name}/flash.bin"
+
+
+def mark_joined(results: Sequence[CutResult]) -> None:
+    """The first cut (in cut order) of each state is judged; later ones joined it."""
+    seen: set[tuple[str, str]] = set()
+    for r in results:
+        if not r.state:
+            continue
+        key = (r.state, format_path(r.path[1:]))
+        r.joined = key in seen
+        seen.add(key)

@@ -1,0 +1,225 @@
+"""How an update is performed on an engine, in steps a campaign can snapshot and resume.
+
+A scenario prepares an unpowered board (platform, bootloader, flash contents), then
+performs the update as a list of steps. The campaign (runner.py) snapshots the machine
+at the start of every step and, inside a step marked resumable, every K flash
+operations; a cut restores the nearest snapshot and calls the steps again from there.
+A resumable step must therefore carry on to its goal when called on a machine restored
+from the middle of it: it keeps what it needs to know in the scenario's `state` dict,
+which is saved and loaded with every snapshot (as the network host is).
+
+After the last step the campaign waits itself for the application's ready line
+(runner.settle): that wait is where the bootloader copies the image down.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pybench import layout
+from pybench.engine.base import Engine
+from pybench.errors import BenchError
+from pybench.journal import JournalRecord, State
+from pybench.powercut.oracle import UpdateFacts
+from pybench.powercut.settle import DEFAULT_BOUND_NS, RunUntil, wait_ready
+
+# The mini application's "app: mini v2 running", the full one's "net: up".
+READY_PATTERN = r"^app: .*\brunning\b|^net: up\b"
+
+
+class StepFailed(BenchError):
+    """A step did not reach its goal (in the golden run: the campaign cannot start)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: Callable[[Engine], None]
+    resumable: bool = False
+
+
+class Scenario(ABC):
+    """One way of getting the new image onto the board (backdoor, HTTP, TFTP)."""
+
+    via: str = "?"
+
+    def __init__(self, boot: Path, old_image: Path, new_image: Path, platform: Path) -> None:
+        self.boot, self.platform = boot, platform
+        self.old_path, self.new_path = old_image, new_image
+        self.old = _read(old_image)
+        self.new = _read(new_image)
+        if not boot.is_file():
+            raise BenchError(f"{boot}: bootloader ELF not found (run `make firmware`)")
+        self.state: dict[str, Any] = {}
+        self.ready = READY_PATTERN           # the application's ready line (a regex)
+        self.bound_ns = DEFAULT_BOUND_NS     # how long any wait may take
+
+    def run_until(self, engine: Engine) -> RunUntil | None:
+        """How to run the board while waiting (None: engine.run, nobody on the wire)."""
+        return None
+
+    def wait_ready(self, engine: Engine, key: str) -> None:
+        """A resumable wait for the ready line (state under `key`); raises when it never came."""
+        if not wait_ready(engine, self.state, key, self.ready, self.bound_ns,
+                          self.run_until(engine)):
+            raise StepFailed(f"{key}: no line matching {self.ready!r} within "
+                             f"{self.bound_ns / 1e9:g} s")
+
+    def facts(self, engine: Engine) -> UpdateFacts:
+        """Call after prepare(): the bootloader sector as programmed is part of the facts."""
+        boot = layout.load().boot
+        return UpdateFacts(self.old, self.new, engine.read_flash(boot.addr, boot.size))
+
+    def prepare(self, engine: Engine) -> None:
+        """The factory state: bootloader and old image in flash, board unpowered."""
+        lay = layout.load()
+        engine.load_platform(self.platform)
+        # A factory programmer starts from an erased chip: every journal and slot byte
+        # not written below must read 0xFF, as the journal scan expects of empty slots.
+        engine.write_flash(lay.FLASH_BASE_ADDR, b"\xff" * lay.FLASH_TOTAL_SIZE)
+        engine.load_elf(self.boot)
+        engine.write_flash(lay.APP_SLOT_ADDR, self.old)
+
+    @abstractmethod
+    def steps(self) -> list[Step]: ...
+
+    def save(self) -> object:
+        return copy.deepcopy(self.state)
+
+    def restore(self, engine: Engine, engine_snap: object, saved: object) -> None:
+        """Back to a snapshot: the engine's and the scenario's state (from save())."""
+        engine.restore(engine_snap)
+        self.load(saved)
+
+    def load(self, saved: object) -> None:
+        assert isinstance(saved, dict)
+        self.state = copy.deepcopy(saved)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise BenchError(f"{path}: cannot read the image: {e.strerror}") from None
+    lay = layout.load()
+    if len(data) <= lay.IMAGE_HEADER_SIZE or len(data) > lay.APP_SLOT_SIZE:
+        raise BenchError(f"{path}: {len(data)} bytes is not an image that fits the slot")
+    return data
+
+
+def staged_record(image: bytes, seq: int = 1) -> JournalRecord:
+    """The STAGED record the staging writer appends once an image is verified."""
+    from pybench.image.format import ImageHeader
+
+    header = ImageHeader.unpack(image)
+    return JournalRecord(seq=seq, state=State.STAGED, image_size=len(image),
+                         image_version=header.image_version, digest=header.body_sha256)
+
+
+class BackdoorScenario(Scenario):
+    """The upload already happened: the new image is in staging with its STAGED record,
+    written with write_flash; power on and the bootloader copies it down. Cuts cover
+    the copy-down only; every cut is after the commit, so the new image must win."""
+
+    via = "backdoor"
+
+    def prepare(self, engine: Engine) -> None:
+        super().prepare(engine)
+        lay = layout.load()
+        engine.write_flash(lay.STAGING_ADDR, self.new)
+        engine.write_flash(lay.JOURNAL_A_ADDR, staged_record(self.new).encode())
+
+    def steps(self) -> list[Step]:
+        return [Step("power-on", lambda engine: engine.power_on())]
+
+
+class NetworkScenario(Scenario):
+    """Boot the old image, upload the new one over HTTP or TFTP, reboot (pybench.net).
+
+    The bench's host rides on the engine (pybench.net.scenarios.bench); its state is
+    saved and loaded with the scenario's, at step boundaries, where the wire is idle.
+    The upload is one step that is not resumable: a cut during it restores the snapshot
+    taken when the upload began and replays the upload from there.
+    """
+
+    def __init__(self, via: str, *args: Any) -> None:
+        super().__init__(*args)
+        self.via = via
+        self.seed = 0
+        self.engine: Engine | None = None
+        try:
+            self.net: Any = importlib.import_module("pybench.net.scenarios")
+        except ModuleNotFoundError as e:
+            raise BenchError(f"--via {via}: the network scenarios (pybench.net.scenarios) "
+                             f"are not available: {e}") from None
+
+    def prepare(self, engine: Engine) -> None:
+        super().prepare(engine)
+        self.engine = engine
+        self.net.attach(engine, seed=self.seed)
+
+    def run_until(self, engine: Engine) -> RunUntil | None:
+        wire = self.net.bench(engine).wire
+        return wire.run_until  # type: ignore[no-any-return]
+
+    def _boot(self, engine: Engine) -> None:
+        try:
+            self.net.wait_console(engine, self.ready, self.bound_ns)
+        except BenchError as e:
+            raise StepFailed(f"boot-old: {e}") from None
+
+    def _upload(self, engine: Engine) -> None:
+        result = self.net.upload(engine, self.new, via=self.via)
+        staged = getattr(result, "staging", "") or ""
+        if "staged" not in staged:
+            raise StepFailed(f"upload via {self.via}: the device did not stage the image "
+                             f"({result})")
+
+    def _reboot(self, engine: Engine) -> None:
+        status = self.net.reboot(engine)
+        if status != 202:
+            raise StepFailed(f"reboot: POST /reboot answered {status}")
+
+    def steps(self) -> list[Step]:
+        return [
+            Step("power-on", lambda engine: engine.power_on()),
+            Step("boot-old", self._boot),
+            Step("upload", self._upload),
+            Step("reboot", self._reboot),
+        ]
+
+    def save(self) -> object:
+        assert self.engine is not None
+        b = self.net.bench(self.engine)
+        return (copy.deepcopy(self.state), b.host.save(), b.console_mark)
+
+    def load(self, saved: object) -> None:
+        assert self.engine is not None and isinstance(saved, tuple)
+        state, host, mark = saved
+        b = self.net.bench(self.engine)
+        self.state = copy.deepcopy(state)
+        b.host.load(host)
+        b.console_mark = mark
+
+    def restore(self, engine: Engine, engine_snap: object, saved: object) -> None:
+        # The wire's own load() also drops frames of the abandoned future.
+        from pybench.net.wire import WireSnapshot
+
+        assert isinstance(saved, tuple)
+        state, host, mark = saved
+        self.net.load(engine, (WireSnapshot(engine_snap, host), mark))
+        self.state = copy.deepcopy(state)
+
+
+def make_scenario(via: str, boot: Path, old: Path, new: Path, platform: Path) -> Scenario:
+    if via == "backdoor":
+        return BackdoorScenario(boot, old, new, platform)
+    if via in ("http", "tftp"):
+        return NetworkScenario(via, boot, old, new, platform)
+    raise BenchError(f"--via {via}: choose http, tftp or backdoor")

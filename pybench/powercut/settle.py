@@ -1,0 +1,171 @@
+"""Waiting for the application's ready line, resumably, and the proxy engine that turns
+a power cut into an exception and takes snapshots every K flash operations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pybench.engine.base import (
+    BoardEvent,
+    CpuState,
+    Engine,
+    FlashOp,
+    PowerCut,
+    RunResult,
+    StopCondition,
+    StopReason,
+    UartLog,
+)
+
+DEFAULT_BOUND_NS = 30_000_000_000
+
+
+class PowerFailed(Exception):
+    """The armed cut fired: the board is off. Raised out of whatever scenario code ran."""
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__(f"power cut at {result.time_ns} ns")
+        self.result = result
+
+
+RunUntil = Callable[[Callable[[], bool], int], object]
+
+
+def wait_ready(engine: Engine, state: dict[str, Any], key: str,
+               pattern: str, bound_ns: int = DEFAULT_BOUND_NS,
+               run_until: RunUntil | None = None) -> bool:
+    """Run until a console line matching `pattern` appears after the first call with
+    this `key` (kept in `state`, so a restored machine carries on), or the bound passes.
+
+    run_until(cond, timeout_ns) runs the board (default: engine.run); the network
+    scenario passes its wire's, so the host answers the board meanwhile."""
+    mark = state.setdefault(key, {"line": len(engine.uart().lines), "t0": engine.now_ns})
+    rx = re.compile(pattern)
+    checked = [int(mark["line"])]
+
+    def seen() -> bool:
+        lines = engine.uart().lines
+        for line in lines[checked[0]:]:
+            if rx.search(line):
+                return True
+        checked[0] = len(lines)
+        return False
+
+    if not seen():
+        remaining = int(mark["t0"]) + bound_ns - engine.now_ns
+        if remaining > 0:
+            if run_until is None:
+                result = engine.run(remaining, seen)
+                if result.reason is StopReason.FAULT:
+                    mark["fault"] = result.detail
+            else:
+                try:
+                    run_until(seen, remaining)
+                except PowerFailed:
+                    raise
+                except Exception as e:  # the wire's BoardStopped: a fault, a halt
+                    mark["fault"] = str(e)
+    ready = seen()
+    mark["ready"] = ready
+    return ready
+
+
+class CutEngine(Engine):
+    """An Engine that forwards to another one, with two additions for campaigns:
+
+    - a run that ends in a power cut raises PowerFailed, so the scenario code above it
+      (an HTTP upload, say) stops where power failed;
+    - with marks(every_ns, callback), the callback runs each time `every_ns` more of
+      virtual time has passed (to keep snapshots along the golden run). Time, not a count
+      of flash operations: the stop condition runs every 100 us of virtual time and must
+      stay cheap, and an engine's flash_trace() may copy the whole trace.
+    """
+
+    def __init__(self, inner: Engine) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._every: int | None = None
+        self._on_mark: Callable[[], None] | None = None
+
+    def marks(self, every_ns: int | None, on_mark: Callable[[], None] | None = None) -> None:
+        self._every, self._on_mark = every_ns, on_mark
+
+    def run(self, duration_ns: int, stop: StopCondition | None = None) -> RunResult:
+        inner = self.inner
+        end = inner.now_ns + duration_ns
+        while True:
+            every, on_mark = self._every, self._on_mark
+            if every is None or on_mark is None:
+                result = inner.run(max(0, end - inner.now_ns), stop)
+            else:
+                target = inner.now_ns + every
+
+                def stop_or_mark(target: int = target) -> bool:
+                    return bool(stop and stop()) or inner.now_ns >= target
+
+                result = inner.run(max(0, min(end, target + 1) - inner.now_ns), stop_or_mark)
+            if result.reason is StopReason.POWER_CUT:
+                raise PowerFailed(result)
+            marked = (every is not None and on_mark is not None
+                      and result.reason in (StopReason.CONDITION, StopReason.DEADLINE)
+                      and not (stop and stop()) and inner.now_ns < end)
+            if not marked:
+                return result
+            assert on_mark is not None
+            on_mark()
+
+    # --- everything else goes straight through --------------------------------------
+    def load_platform(self, platform: Path) -> None:
+        self.inner.load_platform(platform)
+
+    def load_elf(self, elf: Path) -> None:
+        self.inner.load_elf(elf)
+
+    def power_on(self) -> None:
+        self.inner.power_on()
+
+    def arm_power_cut(self, cut: PowerCut | None) -> None:
+        self.inner.arm_power_cut(cut)
+
+    @property
+    def now_ns(self) -> int:
+        return self.inner.now_ns
+
+    def cpu_state(self) -> CpuState:
+        return self.inner.cpu_state()
+
+    def events(self) -> list[BoardEvent]:
+        return self.inner.events()
+
+    def uart(self) -> UartLog:
+        return self.inner.uart()
+
+    def send_frame(self, frame: bytes) -> None:
+        self.inner.send_frame(frame)
+
+    def take_frames(self) -> list[tuple[int, bytes]]:
+        return self.inner.take_frames()
+
+    def read_flash(self, addr: int, size: int) -> bytes:
+        return self.inner.read_flash(addr, size)
+
+    def write_flash(self, addr: int, data: bytes) -> None:
+        self.inner.write_flash(addr, data)
+
+    def flash_trace(self) -> Sequence[FlashOp]:
+        return self.inner.flash_trace()
+
+    def reset_trace(self) -> None:
+        self.inner.reset_trace()
+
+    def snapshot(self) -> object:
+        return self.inner.snapshot()
+
+    def restore(self, snap: object) -> None:
+        self.inner.restore(snap)
+
+    def state_digest(self) -> bytes:
+        return self.inner.state_digest()
