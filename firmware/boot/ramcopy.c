@@ -3,11 +3,11 @@
  * power-cut campaign (docs/bootloader.md). Never the default bootloader.
  *
  * One "update received" flag word at JOURNAL_A_ADDR (anything but erased means set),
- * no journal, no verification of the staged image, a copy routine that runs from RAM,
- * and the flag sector erased once the copy is done. A cut between the first slot erase
- * and the flag erase restarts the whole copy (harmless), but a cut anywhere in the copy
- * leaves a slot that is started without any check if the flag sector erase is what
- * was cut short; and a damaged staged image is copied over a good application.
+ * no journal, no verification of the staged image or of the slot, a copy routine that
+ * runs from RAM. The flag is cleared (its sector erased) as soon as it is seen, before
+ * the copy, so that a bad image can never cause an endless update loop: the reasoning of
+ * the seed design. A cut anywhere in the copy then leaves a half-written slot with the
+ * flag already gone, and the next boot jumps into it without any check.
  */
 #include <stdint.h>
 
@@ -56,6 +56,7 @@ static RAMFUNC void ram_copy(const struct copy_plan *plan)
 
     FLASH_KEYR = FLASH_KEY1;
     FLASH_KEYR = FLASH_KEY2;
+    ram_erase(JOURNAL_A_SECTOR);   /* "clear the flag" first: a whole sector erase */
     for (i = 0; i < plan->count; i++)
         ram_erase(APP_SLOT_FIRST_SECTOR + i);
     FLASH_CR = FLASH_CR_PSIZE_X32 | FLASH_CR_PG;
@@ -63,8 +64,6 @@ static RAMFUNC void ram_copy(const struct copy_plan *plan)
         dst[i] = src[i];
         ram_wait();
     }
-    FLASH_CR = 0;
-    ram_erase(JOURNAL_A_SECTOR);   /* "clear the flag": a whole sector erase */
     FLASH_CR = FLASH_CR_LOCK;
 }
 
@@ -109,7 +108,7 @@ int main(void)
         console_flush();
         cpu_irq_disable();
         ram_copy(&plan);
-        console_printf("boot: copy done, flag cleared\r\n");
+        console_printf("boot: flag cleared, copy done\r\n");
     }
     console_printf("boot: jump to application at 0x%08x\r\n", (unsigned)APP_LOAD_ADDR);
     console_flush();
