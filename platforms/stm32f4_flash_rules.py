@@ -35,6 +35,11 @@ Programming: program(addr, width, value, old, now, pc) -> int
     held `old`. Returns what flash holds there afterwards: old & value for an accepted
     program, old when the store is refused (error flag set), the torn or untouched value
     at a power cut.
+program_at_once(addr, width, value, old, now, pc) -> int or None
+    The fast path for a caller that stalls the CPU for the whole program time (code
+    running from flash): the common accepted program, completed in the same call, with
+    exactly the state program() then finish(busy_until) leaves. None (nothing changed)
+    for every other case: the caller then uses program().
 
 Time: busy (bool), busy_until (ns), stall_ns(now) = how long an access that must wait for
     the current operation (a CR write, a store to flash) stalls; finish(now) completes the
@@ -142,6 +147,11 @@ OP_ERASE = "erase"
 OP_PROGRAM = "program"
 
 _M64 = 0xFFFFFFFFFFFFFFFF
+
+# program_at_once(): the CR bits a program checks, and their only accepted values per
+# store width (PG alone, unlocked, PSIZE matching the width).
+_AT_ONCE_CR_MASK = CR_LOCK | CR_PG | CR_SER | CR_MER | CR_PSIZE_MASK
+_AT_ONCE_CR = {1: CR_PG, 2: CR_PG | (1 << CR_PSIZE_SHIFT), 4: CR_PG | (2 << CR_PSIZE_SHIFT)}
 
 
 class SplitMix64(object):
@@ -542,6 +552,31 @@ class FlashRules(object):
                 for i in range(4):
                     content[at + i] |= (mask >> (8 * i)) & 0xFF
             self.memory.write(base, bytes(content))
+
+    def program_at_once(self, addr, width, value, old, now, pc):
+        """program() for a caller that stalls the CPU for the whole program time (code
+        fetched from flash waits for it): the operation is over when this returns.
+
+        Only the common case is handled here (idle, right sequence, PSIZE, alignment,
+        unprotected sector of the last program, no cut armed at it); for anything else
+        it returns None having changed nothing, and the caller uses program(). When it
+        answers, the state is exactly that of program() then finish(busy_until)."""
+        lo, hi, sector = self._last_sector
+        armed = self.armed
+        trace = self.trace
+        if (self.busy or self.cut or addr % width
+                or not lo <= addr < addr + width <= hi
+                or self.cr & _AT_ONCE_CR_MASK != _AT_ONCE_CR.get(width)
+                or not (self.option_bytes >> (OPTCR_NWRP_SHIFT + sector)) & 1
+                or (armed is not None and armed[0] == len(trace))):
+            return None
+        trace.append((len(trace), OP_PROGRAM, addr, width, sector, value, now, pc))
+        # BSY rose and fell within the call; STRT and EOP as finish() leaves them.
+        self.busy_until = now + PROGRAM_NS
+        self.cr &= ~CR_STRT
+        if self.cr & CR_EOPIE:
+            self.sr |= SR_EOP
+        return old & value
 
     def program(self, addr, width, value, old, now, pc):
         """A CPU store into flash; returns the value flash holds at addr afterwards."""

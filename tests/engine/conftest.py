@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from elftools.elf.elffile import ELFFile
+from elfsym import symbol
 
 from pybench.paths import platform_file
 
@@ -46,14 +46,6 @@ def fw_elf(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
         return built[key]
 
     return build
-
-
-def symbol(elf: Path, name: str) -> int:
-    with elf.open("rb") as f:
-        symtab = ELFFile(f).get_section_by_name(".symtab")
-        sym = symtab.get_symbol_by_name(name) if symtab else None
-    assert sym, f"{elf}: no symbol {name}"
-    return int(sym[0]["st_value"])
 
 
 def results(eng: Any, elf: Path, count: int) -> list[int]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import symbol
+from elfsym import symbol
 
 from pybench.engine.base import StopReason
 from pybench.layout import load as load_layout

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from pc_fakeboard import FakeBoard
+from pc_types import CampaignFn
 
 from pybench import layout
 from pybench.image.format import build_image
@@ -35,7 +35,6 @@ def images(tmp_path: Path) -> tuple[Path, Path, Path]:
     return boot, old, new
 
 
-CampaignFn = Callable[..., CampaignResult]
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import CampaignFn
+from pc_types import CampaignFn
 
 from pybench.powercut import report
 from pybench.powercut.campaign import CampaignResult

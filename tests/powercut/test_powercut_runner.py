@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import CampaignFn
+from pc_types import CampaignFn
 
 from pybench.engine.base import CutMode, PowerCut
 from pybench.powercut.cutspec import format_path

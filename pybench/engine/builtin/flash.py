@@ -87,6 +87,8 @@ class FlashInterface(Peripheral):
         mod = rules_module()
         self.rules: Any = mod.FlashRules(flash.FLASH_BASE_ADDR, list(flash.sector_sizes))
         self.rules.on_event = self._on_event
+        self._program_at_once = self.rules.program_at_once
+        self._program_ns: int = mod.PROGRAM_NS
         self.irq: int = int(props.get("irq", mod.FLASH_IRQ))
         self._sr: int = mod.SR
         self._cr: int = mod.CR
@@ -164,11 +166,15 @@ class FlashInterface(Peripheral):
     # --- registers ------------------------------------------------------------------
     def read(self, offset: int, size: int) -> int:
         reg, shift = offset & ~3, (offset & 3) * 8
-        if reg == self._sr and self.rules.busy:
-            # Software polls BSY; the poll ends when the operation does.
-            self._wait_idle()
-            self._update_irq()
-        value = self.rules.read_reg(reg, self.bus.now_ns)
+        rules = self.rules
+        if reg == self._sr:
+            if rules.busy:
+                # Software polls BSY; the poll ends when the operation does.
+                self._wait_idle()
+                self._update_irq()
+            if shift == 0 and size == 4:
+                return rules.sr       # the BSY poll after every program: no time needed
+        value = rules.read_reg(reg, self.bus.now_ns)
         if value is None:
             self.unknown(offset, "read")
             return 0
@@ -195,8 +201,12 @@ class FlashInterface(Peripheral):
         self._after_start(pc)
 
     # --- CPU stores into flash --------------------------------------------------------
-    def cpu_store(self, addr: int, size: int, value: int, pc: int) -> StoreOutcome:
-        """A CPU store of `size` bytes into the flash range (the core's hook)."""
+    def cpu_store(self, addr: int, size: int, value: int, pc: int, old: int | None = None,
+                  now_ns: int | None = None) -> StoreOutcome:
+        """A CPU store of `size` bytes into the flash range (the core's hook).
+
+        The core may pass what flash holds there (`old`, little-endian) and the time, which
+        it has at hand more cheaply than the memory interface and the Bus."""
         if addr % size:
             # The Cortex-M4 splits an unaligned store into aligned accesses, and unicorn
             # reports the whole store first and then its pieces, byte by byte: the pieces
@@ -204,9 +214,23 @@ class FlashInterface(Peripheral):
             # content in place until they land.
             return StoreOutcome(self.memory.read(addr, size), False)
         rules = self.rules
+        if old is None:
+            old = int.from_bytes(self.memory.read(addr, size), "little")
+        if self._flash_base <= pc < self._flash_end:
+            # The hot path: code in flash stalls for the program time, so the rules can
+            # complete the operation in the same call (or decline: the general path).
+            new = self._program_at_once(addr, size, value, old,
+                                        self.bus.now_ns if now_ns is None else now_ns, pc)
+            if new is not None:
+                self.bus.advance(self._program_ns)
+                if rules.sr or self._irq_level:
+                    self._update_irq()
+                if new == value:
+                    return STORE_AS_IS
+                return StoreOutcome(new.to_bytes(size, "little"), False)
         if rules.busy:
             self._wait_idle()
-        old = int.from_bytes(self.memory.read(addr, size), "little")
+            old = int.from_bytes(self.memory.read(addr, size), "little")
         now = self.bus.now_ns
         new = rules.program(addr, size, value, old, now, pc)
         if rules.busy and self._flash_base <= pc < self._flash_end and not rules.cut:

@@ -24,9 +24,11 @@ from unicorn.unicorn_py3.unicorn import (
 ReadFn = Callable[[int, int], int]             # (offset, size) -> value
 WriteFn = Callable[[int, int, int], None]      # (offset, size, value)
 StoreFn = Callable[[int, int, int], bool]      # (address, size, value) -> let it land
+RawStoreFn = Callable[[int, int, int, int, int, int], bool]
 
 
-def _fail(uc: Any, e: BaseException) -> None:
+def fail(uc: Any, e: BaseException) -> None:
+    """A callback raised: stop the emulation; emu_start raises the exception."""
     if uc._hook_exception is None:
         uc._hook_exception = e
     uc.emu_stop()
@@ -40,14 +42,14 @@ def map_region(uc: Any, base: int, size: int, read: ReadFn, write: WriteFn,
         try:
             return read(offset, width)
         except BaseException as e:
-            _fail(uc, e)
+            fail(uc, e)
             return 0
 
     def on_write(_h: int, offset: int, width: int, value: int, _ud: int) -> None:
         try:
             write(offset, width, value)
         except BaseException as e:
-            _fail(uc, e)
+            fail(uc, e)
 
     rcb, wcb = MMIO_READ_CFUNC(on_read), MMIO_WRITE_CFUNC(on_write)
     keep.append((rcb, wcb))
@@ -63,9 +65,17 @@ def hook_write_prot(uc: Any, begin: int, end: int, store: StoreFn, keep: list[An
         try:
             return store(addr, size, value)
         except BaseException as e:
-            _fail(uc, e)
+            fail(uc, e)
             return False
 
+    hook_write_prot_raw(uc, begin, end, on_store, keep)
+
+
+def hook_write_prot_raw(uc: Any, begin: int, end: int, on_store: RawStoreFn,
+                        keep: list[Any]) -> None:
+    """hook_write_prot() for a callback that takes unicorn's own arguments (handle,
+    access, address, size, value, user data) and catches its exceptions with fail():
+    one Python frame less on the hottest path, the flash program."""
     cb = HOOK_MEM_INVALID_CFUNC(on_store)
     keep.append(cb)
     handle = ctypes.c_size_t()
