@@ -29,5 +29,7 @@ void eth_start(const uint8_t mac[6], int speed100, int full_duplex);
 void eth_send(const uint8_t *frame, size_t len);
 /* Deliver the received frames (at most one ring's worth); returns how many. */
 unsigned eth_receive(eth_deliver_fn deliver, uint32_t now_ms);
+/* A received frame waits in the ring (checked with interrupts masked before WFI). */
+int eth_rx_pending(void);
 
 #endif /* ETH_H */

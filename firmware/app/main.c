@@ -92,6 +92,7 @@ int main(void)
     struct phy_link link;
     uint16_t id1 = 0, id2 = 0;
     uint32_t now;
+    unsigned received;
 
     /* The bootloader jumps here with PRIMASK set (boot/main.c): the table is ours, then
      * interrupts on, or SysTick (and with it every timeout) never runs. */
@@ -121,11 +122,20 @@ int main(void)
 
     for (;;) {
         now = clock_millis();
-        (void)eth_receive(netif_input, now);
+        received = eth_receive(netif_input, now);
         now = clock_millis();
         netif_poll(now);
         services_poll(now);
         if (reboot_pending && (int32_t)(now - reboot_at) >= 0)
             reboot();
+        /* Idle: sleep until the next interrupt (the 1 ms SysTick or a received frame).
+         * Interrupts are masked around the check so that a frame arriving in between
+         * still ends the WFI (a pending interrupt wakes it even with PRIMASK set). */
+        if (received == 0) {
+            cpu_irq_disable();
+            if (!eth_rx_pending())
+                cpu_wfi();
+            cpu_irq_enable();
+        }
     }
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "regs/nvic.h"
 #include "regs/scb.h"
 
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
@@ -31,11 +32,6 @@ WEAK_HANDLER(USART1_IRQHandler);
 WEAK_HANDLER(ETH_IRQHandler);
 WEAK_HANDLER(ETH_WKUP_IRQHandler);
 
-#define IRQ_COUNT 82        /* STM32F405/407 (RM0090 table 61) */
-#define IRQ_TIM2 28
-#define IRQ_USART1 37
-#define IRQ_ETH 61
-#define IRQ_ETH_WKUP 62
 
 typedef void (*vector_t)(void);
 

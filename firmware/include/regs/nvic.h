@@ -12,6 +12,13 @@
 
 #define NVIC_IRQ_WORDS  3   /* the F407 has 82 interrupts: 3 words of enable bits */
 
+/* STM32F405/407 interrupt numbers (RM0090 table 61) that the firmware uses. */
+#define IRQ_COUNT       82
+#define IRQ_TIM2        28
+#define IRQ_USART1      37
+#define IRQ_ETH         61
+#define IRQ_ETH_WKUP    62
+
 static inline void nvic_enable_irq(unsigned irq)
 {
     NVIC_ISER(irq / 32u) = 1u << (irq % 32u);
