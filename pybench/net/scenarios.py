@@ -70,9 +70,14 @@ def attach(engine: Engine, seed: int = 0, pcap: Path | None = None) -> Bench:
 
 
 def bench(engine: Engine) -> Bench:
-    """The host attached to this engine (attached now, unrecorded, when there is none)."""
+    """The host attached to this engine (attached now, unrecorded, when there is none).
+
+    The host's clock is brought up to the board's first: the board may have run without
+    the host (engine.run() called directly), and what the host sends now is sent now."""
     found = _benches.get(engine)
-    return found if found is not None else attach(engine)
+    b = found if found is not None else attach(engine)
+    b.host.advance(engine.now_ns)
+    return b
 
 
 def detach(engine: Engine) -> None:
@@ -230,7 +235,9 @@ def start_upload(engine: Engine, image: bytes, via: str = "http", mode: str = "m
     except ValueError as e:
         raise BenchError(str(e)) from None
     b.host.apps["upload"] = up
-    b.host.apps["upload_mark"] = b.console_mark
+    # The staging writer's verdict on this upload comes after this point: lines already
+    # printed (a rejection of an abandoned transfer, say) belong to earlier uploads.
+    b.host.apps["upload_mark"] = max(b.console_mark, len(engine.uart().lines))
     return up
 
 

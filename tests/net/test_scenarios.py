@@ -117,3 +117,54 @@ def test_upload_saved_midway_finishes_the_same_after_load(board: Engine,
     scenarios.load(board, snap)
     second = scenarios.finish_upload(board)
     assert first == second and first.accepted
+
+
+def _app_slot(board: Engine, size: int) -> bytes:
+    return board.read_flash(layout.load().APP_SLOT_ADDR, size)
+
+
+def test_status_page_and_json_reflect_staging(board: Engine, firmware: Firmware) -> None:
+    before = scenarios.status(board)
+    assert before["staging"]["state"] == "idle" and before["journal"]["state"] == "EMPTY"
+    page = scenarios.http_request(board, "GET", "/")
+    assert page.status == 200 and "Firmware 1.0.0" in page.text and 'type="file"' in page.text
+    image = firmware.image(2)
+    assert scenarios.upload(board, image, via="http").accepted
+    after = scenarios.status(board)
+    assert after["staging"]["state"] == "staged" and after["staging"]["bytes"] == len(image)
+    assert (after["journal"]["state"], after["journal"]["image_version"]) == ("STAGED", 2)
+    page = scenarios.http_request(board, "GET", "/")
+    assert "staged" in page.text and "STAGED" in page.text
+
+
+@pytest.mark.parametrize(("via", "how"), [("http", "reset"), ("tftp", "vanish")])
+def test_upload_cut_off_midway_keeps_v1_and_a_retry_succeeds(
+        board: Engine, firmware: Firmware, via: str, how: str) -> None:
+    """The client goes away half-way (a TCP reset, or a TFTP client that just stops):
+    nothing is staged, v1 keeps running untouched, and the next upload goes through."""
+    old = _app_slot(board, len(firmware.image(1)))
+    image = firmware.image(2)
+    up = scenarios.start_upload(board, image, via=via, filename="app-v2.img")
+    b = scenarios.bench(board)
+    assert b.wire.run_until(lambda: b.host.apps["upload"].sent > len(image) // 2,
+                            scenarios.UPLOAD_TIMEOUT_NS)
+    if how == "reset":
+        assert up.http is not None
+        up.http.conn.abort()
+    b.host.forget_transfers()
+    # Long enough for the device's TFTP retransmissions to give up (RFC 1350 timeouts).
+    b.wire.run_until(lambda: False, 10 * scenarios.SECOND)
+    info = scenarios.status(board)
+    assert info["version_number"] == 1 and info["staging"]["state"] != "staged"
+    assert info["journal"]["state"] == "EMPTY"
+    assert _app_slot(board, len(old)) == old
+    retry = scenarios.upload(board, image, via=via, filename="app-v2.img")
+    assert retry.accepted, retry
+    assert scenarios.reboot(board) == 202
+    scenarios.wait_version(board, 2)
+
+
+def test_ping_after_the_board_ran_alone_measures_only_the_round_trip(board: Engine) -> None:
+    first = scenarios.ping(board)[0]
+    board.run(50_000_000)   # 50 ms with nobody on the wire
+    assert scenarios.ping(board)[0] < 50_000_000 and first < 50_000_000
