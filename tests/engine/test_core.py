@@ -134,6 +134,13 @@ def test_fault_in_hardfault_locks_up(board: Any, fw_elf: Build) -> None:
     assert board.run(MS).reason == StopReason.FAULT  # stays locked until power-on
 
 
+def test_vector_fetch_from_unmapped_table_locks_up(board: Any, fw_elf: Build) -> None:
+    boot(board, fw_elf("fault", "BADVTOR"))
+    result = board.run(5 * MS)
+    assert result.reason == StopReason.FAULT and board.cpu_state().lockup
+    assert any("vector fetch" in e.detail for e in board.events() if e.kind == "fault")
+
+
 def test_uart_lines_and_input(board: Any, fw_elf: Build) -> None:
     boot(board, fw_elf("echo"))
     assert board.run_until_uart("echo ready", MS).reason == StopReason.CONDITION

@@ -296,7 +296,13 @@ class SystemControlSpace(Peripheral):
         uc.reg_write(a.UC_ARM_REG_LR, exc_return)
         self.pending &= ~(1 << exc)
         self.active |= 1 << exc
-        vector = struct.unpack("<I", core.read_mem(self.vector_addr(exc), 4))[0]
+        try:
+            vector = struct.unpack("<I", core.read_mem(self.vector_addr(exc), 4))[0]
+        except ValueError:
+            # A vector fetch bus error escalates to HardFault, whose own vector comes from
+            # the same table: the core locks up (ARMv7-M B1.5.14, "Lockup").
+            raise Lockup(f"vector fetch for exception {exc} failed at VTOR "
+                         f"0x{self.vtor:08x}") from None
         uc.reg_write(a.UC_ARM_REG_PC, vector | 1)   # bit 0 keeps unicorn in Thumb state
 
     def vector_addr(self, exc: int) -> int:

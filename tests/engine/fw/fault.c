@@ -1,6 +1,8 @@
 /* An undefined instruction (a read of unmapped memory with -DUNMAPPED, a return from
  * PendSV to an invalid EXC_RETURN with -DBADRETURN) ends in HardFault, which reports
- * the fault status registers; with -DLOCKUP the HardFault handler faults again. */
+ * the fault status registers; with -DLOCKUP the HardFault handler faults again; with
+ * -DBADVTOR the vector table points at unmapped memory when the fault comes, as after
+ * a bootloader jumps to an erased slot. */
 #include "fw.h"
 
 void HardFault_Handler(void)
@@ -31,6 +33,9 @@ int main(void)
     uart_puts("about to fault\r\n");
 #if defined(UNMAPPED)
     result[3] = REG(0x60000000);
+#elif defined(BADVTOR)
+    SCB_VTOR = 0xFFFFFE00u;
+    __asm volatile("dsb\n isb\n udf #0");
 #elif defined(BADRETURN)
     SCB_ICSR = ICSR_PENDSVSET;
     __asm volatile("dsb\n isb");
