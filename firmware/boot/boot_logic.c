@@ -175,11 +175,21 @@ static void jump_decision(struct boot_decision *d, const struct image_header *h)
                    (unsigned)h->load_addr);
 }
 
+/* What update() returned decides the boot, except a rejected staging (0): go on. */
+static int decided(struct boot_decision *d, int update_result, const struct image_header *h)
+{
+    if (update_result > 0)
+        jump_decision(d, h);
+    else if (update_result < 0)
+        d->outcome = BOOT_RECOVERY;
+    return update_result != 0;
+}
+
 void boot_decide(struct boot_decision *d)
 {
     struct journal_entry j;
     struct image_header h;
-    int st, r;
+    int st;
 
     memset(d, 0, sizeof *d);
     journal_read(&j);
@@ -192,17 +202,8 @@ void boot_decide(struct boot_decision *d)
         console_printf("boot: journal %s v%u size %u\r\n", journal_state_name(j.state),
                        (unsigned)j.image_version, (unsigned)j.image_size);
 
-    if (j.state == JOURNAL_STAGED || j.state == JOURNAL_COPIED) {
-        r = update(&j, &h);
-        if (r > 0) {
-            jump_decision(d, &h);
-            return;
-        }
-        if (r < 0) {
-            d->outcome = BOOT_RECOVERY;
-            return;
-        }
-    }
+    if ((j.state == JOURNAL_STAGED || j.state == JOURNAL_COPIED) && decided(d, update(&j, &h), &h))
+        return;
 
 #ifdef BOOT_BUG_DONE_EARLY
     if (j.state == JOURNAL_DONE) {   /* BUG: DONE is taken on trust, the slot is not read */
@@ -229,15 +230,8 @@ void boot_decide(struct boot_decision *d)
         j.image_version = h.image_version;
         memcpy(j.digest, h.body_sha256, sizeof j.digest);
         append(&j, JOURNAL_STAGED, 0);
-        r = update(&j, &h);
-        if (r > 0) {
-            jump_decision(d, &h);
+        if (decided(d, update(&j, &h), &h))
             return;
-        }
-        if (r < 0) {
-            d->outcome = BOOT_RECOVERY;
-            return;
-        }
     }
     d->outcome = BOOT_NO_APP;
     console_printf("boot: no valid application\r\n");

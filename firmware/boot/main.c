@@ -8,36 +8,11 @@
 #include "clock.h"
 #include "console.h"
 #include "cortexm.h"
-#include "regs/nvic.h"
-#include "regs/scb.h"
-#include "regs/systick.h"
+#include "handover.h"
 
 #ifndef BOOT_VARIANT
 #define BOOT_VARIANT "bootloader"
 #endif
-
-/*
- * Leave the core as the application expects it after reset: no SysTick, no pending or
- * enabled interrupts, VTOR at its table, MSP from its table. Interrupts stay masked
- * (PRIMASK) until the application's own start-up enables them.
- */
-static __attribute__((noreturn)) void start_application(uint32_t load_addr)
-{
-    const volatile uint32_t *vectors = (const volatile uint32_t *)(uintptr_t)load_addr;
-    unsigned i;
-
-    cpu_irq_disable();
-    SYST_CSR = 0;
-    SCB_ICSR = SCB_ICSR_PENDSTCLR;
-    for (i = 0; i < NVIC_IRQ_WORDS; i++) {
-        NVIC_ICER(i) = 0xFFFFFFFFu;
-        NVIC_ICPR(i) = 0xFFFFFFFFu;
-    }
-    SCB_VTOR = load_addr;
-    cpu_dsb();
-    cpu_isb();
-    cpu_start_image(vectors[0], vectors[1]);
-}
 
 int main(void)
 {
@@ -51,7 +26,7 @@ int main(void)
     if (d.outcome == BOOT_JUMP) {
         /* Wait for the last console byte to leave: the application re-initialises USART1. */
         console_flush();
-        start_application(d.load_addr);
+        handover_start_image(d.load_addr);
     }
     for (;;)
         cpu_wfi();

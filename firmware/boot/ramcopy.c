@@ -16,6 +16,7 @@
 #include "cortexm.h"
 #include "flash.h"
 #include "flash_layout.h"
+#include "handover.h"
 #include "image.h"
 #include "regs/flash.h"
 #include "regs/nvic.h"
@@ -67,22 +68,6 @@ static RAMFUNC void ram_copy(const struct copy_plan *plan)
     FLASH_CR = FLASH_CR_LOCK;
 }
 
-static __attribute__((noreturn)) void start_application(uint32_t load_addr)
-{
-    const volatile uint32_t *vectors = (const volatile uint32_t *)(uintptr_t)load_addr;
-
-    cpu_irq_disable();
-    SYST_CSR = 0;
-    for (unsigned i = 0; i < NVIC_IRQ_WORDS; i++) {
-        NVIC_ICER(i) = 0xFFFFFFFFu;
-        NVIC_ICPR(i) = 0xFFFFFFFFu;
-    }
-    SCB_VTOR = load_addr;
-    cpu_dsb();
-    cpu_isb();
-    cpu_start_image(vectors[0], vectors[1]);
-}
-
 int main(void)
 {
     struct copy_plan plan;
@@ -112,5 +97,5 @@ int main(void)
     }
     console_printf("boot: jump to application at 0x%08x\r\n", (unsigned)APP_LOAD_ADDR);
     console_flush();
-    start_application(APP_LOAD_ADDR);
+    handover_start_image(APP_LOAD_ADDR);
 }
