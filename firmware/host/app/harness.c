@@ -43,6 +43,23 @@ void harness_input(const uint8_t *frame, size_t len)
     netif_input(frame, len, fake_now);
 }
 
+size_t build_arp_request(uint8_t *f, uint32_t target_ip)
+{
+    memset(f, 0xFF, 6);
+    memcpy(f + 6, host_mac, 6);
+    put_be16(f + 12, 0x0806);
+    put_be16(f + 14, 1);        /* Ethernet */
+    put_be16(f + 16, 0x0800);   /* IPv4 */
+    f[18] = 6;
+    f[19] = 4;
+    put_be16(f + 20, 1);        /* request */
+    memcpy(f + 22, host_mac, 6);
+    put_be32(f + 28, HOST_IP);
+    memset(f + 32, 0, 6);
+    put_be32(f + 38, target_ip);
+    return 42;
+}
+
 size_t build_ipv4(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
                   const uint8_t *payload, size_t len)
 {

@@ -38,6 +38,8 @@ void harness_init(void);
 void harness_clear(void);
 void harness_input(const uint8_t *frame, size_t len);
 
+/* An ARP request from the host for target_ip, broadcast; returns its length (42). */
+size_t build_arp_request(uint8_t *buf, uint32_t target_ip);
 size_t build_ipv4(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
                   const uint8_t *payload, size_t len);
 size_t build_tcp(uint8_t *buf, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,

@@ -29,19 +29,7 @@ static void test_arp_and_ping(void)
 
     harness_init();
     /* ARP request for our address: a reply to the asker with our MAC. */
-    memset(f, 0xFF, 6);
-    memcpy(f + 6, host_mac, 6);
-    put_be16(f + 12, 0x0806);
-    put_be16(f + 14, 1);
-    put_be16(f + 16, 0x0800);
-    f[18] = 6;
-    f[19] = 4;
-    put_be16(f + 20, 1);
-    memcpy(f + 22, host_mac, 6);
-    put_be32(f + 28, HOST_IP);
-    memset(f + 32, 0, 6);
-    put_be32(f + 38, DEV_IP);
-    harness_input(f, 42);
+    harness_input(f, build_arp_request(f, DEV_IP));
     CHECK_EQ(out_count, 1);
     r = out[0].data;
     CHECK_MEM(r, host_mac, 6);

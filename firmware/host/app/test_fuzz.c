@@ -93,19 +93,7 @@ static size_t template_frame(uint8_t *f, unsigned kind)
 
     switch (kind % 6) {
     case 0: /* ARP request for us */
-        memset(f, 0xFF, 6);
-        memcpy(f + 6, host_mac, 6);
-        put_be16(f + 12, 0x0806);
-        put_be16(f + 14, 1);
-        put_be16(f + 16, 0x0800);
-        f[18] = 6;
-        f[19] = 4;
-        put_be16(f + 20, 1);
-        memcpy(f + 22, host_mac, 6);
-        put_be32(f + 28, HOST_IP);
-        memset(f + 32, 0, 6);
-        put_be32(f + 38, DEV_IP);
-        return 42;
+        return build_arp_request(f, DEV_IP);
     case 1: /* ICMP echo */
         memset(p, 0, 8);
         p[0] = 8;
