@@ -37,7 +37,8 @@ PROGRAMS: dict[str, tuple[list[str], list[str]]] = {
               f"{APP}/tftp.c"], []),
     "staging": ([*FAKES, f"{APP}/staging.c", f"{APP}/strbuf.c", "common/journal.c",
                  "common/image.c", "common/sha256.c", "common/crc32.c",
-                 "common/flash_geometry.c", "host/flash_sim.c"],
+                 "common/flash_geometry.c", "host/flash_sim.c",
+                 "host/image_host.c"],
                 ["-DFAKES_REAL_JOURNAL", "-Ihost"]),
 }
 

@@ -25,6 +25,7 @@
 #include "flash.h"
 #include "flash_layout.h"
 #include "flash_sim.h"
+#include "image_host.h"
 #include "image.h"
 #include "journal.h"
 #include "sha256.h"
@@ -104,7 +105,6 @@ static void restore(const uint8_t *from)
 static void make_image(uint8_t *img, uint32_t body_size, uint32_t version, uint32_t seed)
 {
     struct image_header h;
-    struct sha256_ctx sha;
     uint8_t *body = img + IMAGE_HEADER_SIZE;
     uint32_t i, rnd = seed, vec[2];
 
@@ -115,20 +115,7 @@ static void make_image(uint8_t *img, uint32_t body_size, uint32_t version, uint3
     vec[0] = SRAM_BASE_ADDR + SRAM_TOTAL_SIZE;
     vec[1] = (APP_LOAD_ADDR + 0x200u) | 1u;
     memcpy(body, vec, sizeof vec);
-
-    memset(&h, 0, sizeof h);
-    h.magic = IMAGE_MAGIC;
-    h.header_version = IMAGE_HEADER_VERSION;
-    h.header_size = IMAGE_HEADER_SIZE;
-    h.target_id = IMAGE_TARGET_F407;
-    h.image_version = version;
-    h.body_size = body_size;
-    h.load_addr = APP_LOAD_ADDR;
-    sha256_init(&sha);
-    sha256_update(&sha, body, body_size);
-    sha256_final(&sha, h.body_sha256);
-    snprintf(h.version_str, sizeof h.version_str, "%u.0.0", (unsigned)version);
-    h.header_crc = crc32_update(0, &h, offsetof(struct image_header, header_crc));
+    host_image_header(&h, version, body_size, body, body_size);
     memset(img, 0xFF, IMAGE_HEADER_SIZE);
     memcpy(img, &h, sizeof h);
 }

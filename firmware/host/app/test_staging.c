@@ -13,6 +13,7 @@
 #include "image.h"
 #include "journal.h"
 #include "sha256.h"
+#include "image_host.h"
 #include "staging.h"
 
 #define BODY 6000u
@@ -22,26 +23,13 @@ static uint8_t img[IMAGE_HEADER_SIZE + BODY];
 static void make_image(uint32_t version, uint32_t body_size)
 {
     struct image_header h;
-    struct sha256_ctx sha;
     uint32_t i, vec[2] = { SRAM_BASE_ADDR + SRAM_TOTAL_SIZE, APP_LOAD_ADDR + 0x101u };
 
     memset(img, 0xFF, sizeof img);
     for (i = 0; i < BODY; i++)
         img[IMAGE_HEADER_SIZE + i] = (uint8_t)(i * 13u + version);
     memcpy(img + IMAGE_HEADER_SIZE, vec, sizeof vec);
-    memset(&h, 0, sizeof h);
-    h.magic = IMAGE_MAGIC;
-    h.header_version = IMAGE_HEADER_VERSION;
-    h.header_size = IMAGE_HEADER_SIZE;
-    h.target_id = IMAGE_TARGET_F407;
-    h.image_version = version;
-    h.body_size = body_size;
-    h.load_addr = APP_LOAD_ADDR;
-    sha256_init(&sha);
-    sha256_update(&sha, img + IMAGE_HEADER_SIZE, BODY);
-    sha256_final(&sha, h.body_sha256);
-    strcpy(h.version_str, "9.0.0");
-    h.header_crc = crc32_update(0, &h, offsetof(struct image_header, header_crc));
+    host_image_header(&h, version, body_size, img + IMAGE_HEADER_SIZE, BODY);
     memcpy(img, &h, sizeof h);
 }
 
