@@ -194,5 +194,17 @@ class Engine(ABC):
         """A digest of flash, RAM and CPU state, equal for equal machines (campaign dedup)."""
         raise NotImplementedError(f"{self.name} engine cannot digest its state")
 
+    # --- dependence on flash (campaign dedup) ---------------------------------------
+    def watch_flash(self) -> bool:
+        """Start noting which flash sectors the board's run depends on: those it reads or
+        programs before erasing them (docs/powercut.md, "Dedup"). False when the engine
+        cannot; then flash_depended() says None."""
+        return False
+
+    def flash_depended(self) -> frozenset[int] | None:
+        """Stop noting; the sectors (indices) whose content when watch_flash() was
+        called the run has depended on, or None when nothing was watched."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - an optional hook: most engines hold nothing
         """Release processes and sockets the engine holds."""

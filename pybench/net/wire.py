@@ -63,6 +63,12 @@ class Wire:
         self._pending.clear()
         self.engine.take_frames()  # frames of the abandoned future
 
+    def drop_in_flight(self) -> None:
+        """Forget frames on their way in either direction (the board lost power)."""
+        self._pending.clear()
+        self.engine.take_frames()
+        self.host.take_outbox()
+
     # --- running --------------------------------------------------------------------
     def run_until(self, cond: Callable[[], bool], timeout_ns: int) -> bool:
         """Run until cond() is true (True) or timeout_ns of virtual time passed (False).

@@ -26,6 +26,7 @@ class CampaignConfig:
     snapshot_every_ns: int = 0        # 0: about SNAPSHOTS_WANTED along the golden run
     flash_dir: Path | None = None     # where failing cuts' flash.bin and uart.txt go
     quiet: bool = False
+    dedup: bool = True                # False: run every recovery, even of a judged state
     repro: str = "pybench powercut"   # the command line a failure's --cut is appended to
     settings: dict[str, object] = field(default_factory=dict)  # for the reports
 
@@ -51,7 +52,7 @@ class CampaignResult:
 
 def make_runner(config: CampaignConfig, every_ns: int | None) -> CutRunner:
     return CutRunner(config.make_engine, config.make_scenario(), config.options, every_ns,
-                     config.flash_dir)
+                     config.flash_dir, config.dedup)
 
 
 def snapshot_spacing(config: CampaignConfig, probe: CutRunner) -> int:

@@ -67,6 +67,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--snapshot-every", type=float, default=0.0, metavar="MS",
                    help="snapshot the golden run every MS of virtual time while it waits "
                         "for the ready line (0: automatic)")
+    p.add_argument("--no-dedup", dest="dedup", action="store_false",
+                   help="run every recovery, also of states already judged (slow: checks "
+                        "the dedup)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=main)
 
@@ -139,7 +142,7 @@ def config_from(args: argparse.Namespace) -> CampaignConfig:
         "ready": args.ready, "jobs": args.jobs}
     return CampaignConfig(
         make_engine=make_engine, make_scenario=make, options=plan_options(args),
-        jobs=args.jobs, snapshot_every_ns=int(args.snapshot_every * 1e6),
+        jobs=args.jobs, snapshot_every_ns=int(args.snapshot_every * 1e6), dedup=args.dedup,
         flash_dir=args.reports / "cuts" if args.reports else None, quiet=args.quiet,
         repro=repro_base(args), settings=settings)
 
@@ -155,7 +158,8 @@ def print_summary(result: CampaignResult) -> None:
     s = report.summary(result)
     verdicts = ", ".join(f"{k} {v}" for k, v in s["verdicts"].items())
     print(f"seed {result.config.options.seed}: {s['cuts']} cuts ({verdicts}), "
-          f"{s['joined']} joined a judged state, {s['wall_s']} s, {s['cuts_per_s']} cuts/s")
+          f"{s['joined']} joined a judged state ({s['recoveries_run']} recoveries run), "
+          f"{s['wall_s']} s, {s['cuts_per_s']} cuts/s")
     for r in result.failures:
         print(f"FAIL {format_path(r.path)} [{r.phase}] {r.verdict.value}: {r.reason}")
         print(f"  replay: {result.repro(r.path)}")

@@ -48,6 +48,7 @@ def summary(result: CampaignResult) -> dict[str, Any]:
     return {
         "cuts": len(result.results), "failures": len(result.failures),
         "joined": sum(r.joined for r in result.results),
+        "recoveries_run": sum(r.ran for r in result.results),
         "verdicts": dict(sorted(counts.items())), "wall_s": round(result.wall_s, 3),
         "cuts_per_s": round(len(result.results) / max(result.wall_s, 1e-9), 2),
     }

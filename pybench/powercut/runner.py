@@ -4,8 +4,9 @@ already judged reused.
 
 Dedup: after a cut, power-on clears RAM and resets the CPU, so what happens next is
 determined by flash (plus the cuts still to come and whether the update had been
-committed). The runner hashes flash at every power-on and reuses the outcome of an
-equal earlier key instead of running it again.
+committed). A recovery run is watched for the flash sectors it depends on, and a later
+power-on whose flash agrees on those sectors takes its outcome without running
+(judged.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pybench.engine.base import Engine, FlashOp
 from pybench.errors import BenchError
 from pybench.powercut import oracle
 from pybench.powercut.cutspec import CutPath, format_path
+from pybench.powercut.judged import JudgedStates, state_name
 from pybench.powercut.oracle import Judgement, UpdateFacts, Verdict
 from pybench.powercut.phases import phase_of
 from pybench.powercut.plan import PlanOptions, plan_followups
@@ -67,12 +69,14 @@ class CutResult:
     op: dict[str, object]      # that operation: kind, addr, sector
     recovery_ns: int           # virtual time of the last recovery (power-on to verdict)
     wall_s: float
-    state: str                 # flash hash at the first power-on after the first cut
-                               # ("+c": the update was committed by then)
+    state: str                 # name of the state at the first power-on after the first
+                               # cut (judged.py; "+c": the update was committed by then)
     uart: str                  # console from that power-on on
     followups: list[CutPath] = field(default_factory=list)
     flash_file: str | None = None
     joined: bool = False       # an earlier cut judged the same state (set by the campaign)
+    ran: bool = False          # its last recovery was run here, not taken from a judged
+                               # state this worker had seen (depends on -j: speed only)
 
 
 @dataclass
@@ -119,13 +123,17 @@ class CutRunner:
 
     def __init__(self, make_engine: Callable[[], Engine], scenario: Scenario,
                  options: PlanOptions, snapshot_every_ns: int | None = None,
-                 flash_dir: Path | None = None) -> None:
+                 flash_dir: Path | None = None, dedup: bool = True) -> None:
         self.engine = CutEngine(make_engine())
         self.scenario = scenario
         self.options = options
         self.every_ns = snapshot_every_ns
         self.flash_dir = flash_dir
-        self.cache: dict[tuple[str, str, bool], _Outcome] = {}
+        self.dedup = dedup          # False: run every recovery (to check the dedup)
+        lay = layout.load()
+        self.judged: JudgedStates[_Outcome] = JudgedStates(
+            [(a - lay.FLASH_BASE_ADDR, n) for a, n in zip(lay.sector_addrs, lay.sector_sizes,
+                                                          strict=True)])
         self.golden = self._golden()
 
     # --- the golden run ---------------------------------------------------------------
@@ -213,7 +221,7 @@ class CutRunner:
             if golden_op is None or not self._run_to_first_cut(path):
                 return CutResult(path, Verdict.CUT_MISSED, "the cut's operation never happened",
                                  phase, op_info, 0, time.perf_counter() - started, "", "")
-            outcome, state, uart = self._recover(path)
+            outcome, state, uart, ran = self._recover(path)
         except (BenchError, ValueError, RuntimeError, AssertionError) as e:
             # The emulator broke, not the firmware: say so rather than guess a verdict.
             return CutResult(path, Verdict.ENGINE_ERROR, f"{type(e).__name__}: {e}", phase,
@@ -225,29 +233,36 @@ class CutRunner:
         followups = plan_followups(path, outcome.recovery_trace, self.options)
         return CutResult(path, outcome.judgement.verdict, outcome.judgement.reason, phase,
                          op_info, outcome.recovery_ns, time.perf_counter() - started, state,
-                         uart, followups, flash_file)
+                         uart, followups, flash_file, ran=ran)
 
-    def _recover(self, path: CutPath) -> tuple[_Outcome, str, str]:
-        """From the board off after path[0]: power-ons, later cuts, the verdict."""
-        eng, sc, facts = self.engine, self.scenario, self.golden.facts
+    def _recover(self, path: CutPath) -> tuple[_Outcome, str, str, bool]:
+        """From the board off after path[0]: power-ons, later cuts, the verdict.
+
+        The last level's run (no cut armed) is watched: the flash sectors it depended on
+        name its state, and a later power-on that agrees on them takes its outcome."""
+        eng, sc, facts, judged = self.engine, self.scenario, self.golden.facts, self.judged
         commit = self.golden.commit
         committed = commit is not None and commit < path[0].op_index
         first_state = ""
         uart_parts: list[str] = []
         outcome: _Outcome | None = None
+        found: tuple[str, _Outcome] | None = None
         for level in range(len(path)):
             flash = flash_image(eng)
             committed = committed or committed_in(flash, facts)
-            key = (hashlib.sha256(flash).hexdigest()[:24], format_path(path[level + 1 :]),
-                   committed)
-            first_state = first_state or f"{key[0]}{'+c' if committed else ''}"
-            if key in self.cache:
-                outcome = self.cache[key]
+            rest = format_path(path[level + 1 :])
+            digests = judged.digests(flash)
+            found = judged.find(digests, rest, committed) if self.dedup else None
+            if found is not None:
+                first_state = first_state or found[0]
+                outcome = found[1]
                 break
+            sc.power_lost(eng)
             eng.reset_trace()
+            nxt = path[level + 1] if level + 1 < len(path) else None
+            watching = nxt is None and eng.watch_flash()
             eng.power_on()
             t0, text0 = eng.now_ns, len(eng.uart().text)
-            nxt = path[level + 1] if level + 1 < len(path) else None
             eng.arm_power_cut(nxt)
             state: dict[str, object] = {}
             try:
@@ -255,6 +270,9 @@ class CutRunner:
                                    sc.run_until(eng))
             except PowerFailed:
                 uart_parts.append(eng.uart().text[text0:] + "\n--- power cut ---\n")
+                first_state = first_state or state_name(
+                    range(len(judged.sectors)), digests.of(range(len(judged.sectors))),
+                    committed)
                 continue
             finally:
                 eng.arm_power_cut(None)
@@ -264,13 +282,15 @@ class CutRunner:
             else:
                 judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed),
                                          facts)
+            depended = eng.flash_depended() if watching else None
             outcome = _Outcome(judgement, eng.now_ns - t0, eng.uart().text[text0:],
                                flash_image(eng), list(eng.flash_trace()))
-            self.cache[key] = outcome
+            name = judged.add(digests, depended, rest, committed, outcome)
+            first_state = first_state or name
             break
         if outcome is None:  # every level's cut fired and the last one had no recovery
             raise BenchError(f"cut {format_path(path)}: no recovery was run")
-        return outcome, first_state, "".join(uart_parts) + outcome.uart
+        return outcome, first_state, "".join(uart_parts) + outcome.uart, found is None
 
     def _save_flash(self, path: CutPath, flash: bytes, uart: str) -> str:
         assert self.flash_dir is not None

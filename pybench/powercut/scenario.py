@@ -89,6 +89,11 @@ class Scenario(ABC):
     @abstractmethod
     def steps(self) -> list[Step]: ...
 
+    def power_lost(self, engine: Engine) -> None:  # noqa: B027 - most scenarios keep nothing
+        """The board lost power and is about to be powered on for a recovery. What
+        happens next must depend on flash alone (the campaign reuses the outcome of an
+        equal state): a scenario with a host drops what the host was doing."""
+
     def save(self) -> object:
         return copy.deepcopy(self.state)
 
@@ -193,6 +198,13 @@ class NetworkScenario(Scenario):
             Step("upload", self._upload),
             Step("reboot", self._reboot),
         ]
+
+    def power_lost(self, engine: Engine) -> None:
+        # The client's upload died with the board; a stray retransmission into the
+        # recovering board would make its run depend on when power failed.
+        b = self.net.bench(engine)
+        b.wire.drop_in_flight()
+        b.host.forget_transfers()
 
     def save(self) -> object:
         assert self.engine is not None

@@ -169,3 +169,9 @@ class CutEngine(Engine):
 
     def state_digest(self) -> bytes:
         return self.inner.state_digest()
+
+    def watch_flash(self) -> bool:
+        return self.inner.watch_flash()
+
+    def flash_depended(self) -> frozenset[int] | None:
+        return self.inner.flash_depended()

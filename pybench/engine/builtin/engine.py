@@ -135,6 +135,13 @@ class BuiltinEngine(Engine):
     def snapshot(self) -> Snapshot:
         return self.machine.snapshot()
 
+    def watch_flash(self) -> bool:
+        self.machine.watch.start()
+        return True
+
+    def flash_depended(self) -> frozenset[int] | None:
+        return self.machine.watch.stop()
+
     def restore(self, snap: object) -> None:
         if not isinstance(snap, Snapshot):
             raise BenchError("restore: not a snapshot of the builtin engine")

@@ -1,8 +1,10 @@
 """The built-in engine's board: unicorn's Cortex-M4, memories, peripheral models, time.
 
 - Memories are host buffers mapped into unicorn (mem_map_ptr): flash read+exec with a
-  write-protection hook that hands every CPU store to the flash controller; SRAM and
-  CCM read/write/exec. Snapshots copy the buffers with memmove.
+  write-protection hook that hands every CPU store to the flash controller, which says
+  what flash holds afterwards and the hook writes it into the buffer (unicorn drops the
+  store itself); SRAM and CCM read/write/exec. Snapshots copy the buffers with memmove.
+- A FlashWatch (flashwatch.py) can note which flash sectors a run depended on.
 - Peripherals are mapped as mmio pages (1 KiB, unicorn's ARM page size) and dispatched to
   the model at that address; a gap in a page or an unmapped address is a BusFault.
 - Time is counted in CPU cycles, 1 instruction = 1 cycle at 168 MHz, from unicorn's own
@@ -46,6 +48,7 @@ from pybench.engine.base import BoardEvent, CpuState, RunResult, StopReason
 from pybench.engine.builtin import cortexm, mmio, registry
 from pybench.engine.builtin.cortexm import BadReturn, Fault, Lockup, SystemControlSpace
 from pybench.engine.builtin.flash import STORE_AS_IS
+from pybench.engine.builtin.flashwatch import FlashWatch
 from pybench.engine.builtin.loader import Segment
 from pybench.engine.builtin.peripheral import Peripheral
 from pybench.engine.builtin.scheduler import NEVER, Scheduler
@@ -205,14 +208,20 @@ class FlashMemory:
         self.size = memory.size
 
     def read(self, addr: int, n: int) -> bytes:
+        watch = self._machine.watch
+        if watch.active:
+            watch.note(addr, n)
         off = addr - self.base
         return bytes(self._mem.view[off : off + n])
 
     def write(self, addr: int, data: bytes) -> None:
-        """Set bytes directly (erase, fix-up, programmer); translated code is dropped."""
+        """Set bytes directly (erase, programmer); translated code is dropped."""
         off = addr - self.base
         if off < 0 or off + len(data) > self.size:
             raise ValueError(f"flash write 0x{addr:08x}+{len(data)} outside flash")
+        watch = self._machine.watch
+        if watch.active:
+            watch.overwritten(addr, len(data))
         self._mem.view[off : off + len(data)] = data
         self._machine.code_changed(addr, addr + len(data))
 
@@ -271,7 +280,6 @@ class Machine:
         self._lockup_detail: str | None = None
         self._halt: str | None = None
         self._unmapped: tuple[int, int] | None = None
-        self._fixups: list[tuple[int, bytes]] = []
         self._dirty = (NEVER, 0)
         self._flash_gen = next(_GENERATIONS)
         self._flash_saved: tuple[int, bytes] = (0, b"")
@@ -283,6 +291,7 @@ class Machine:
 
         self.memories: list[Memory] = []
         self._map_memories()
+        self.watch = FlashWatch(self.uc, self.flash_mem.base, load_layout().sector_sizes)
         self.models: list[Peripheral] = registry.build(platform, self)
         self.scs = self._find_scs()
         self.scs.bind(self)
@@ -316,6 +325,11 @@ class Machine:
             self.memories.append(mem)
             if is_flash:
                 flash = mem
+                # Setting the protection once more is not a no-op: from then on unicorn
+                # drops a store that the write-protection hook allowed instead of letting
+                # it land, so the hook can write the flash contents itself (the
+                # self-test checks this; FlashWatch changes protections as well).
+                self.uc.mem_protect(mem.base, mem.size, perms)
         if flash is None:
             raise BenchError(f"{self.platform.path}: no memory holds flash at"
                              f" 0x{lay.FLASH_BASE_ADDR:08x}")
@@ -419,6 +433,8 @@ class Machine:
         if addr < self.flash_mem.size:
             addr += self.flash_mem.base    # the boot alias
         mem = self.memory_at(addr, size)
+        if mem is self.flash_mem and self.watch.active:
+            self.watch.note(addr, size)
         off = addr - mem.base
         return bytes(mem.view[off : off + size])
 
@@ -484,7 +500,13 @@ class Machine:
         self.scheduler.cancel(handle)
 
     def advance(self, ns: int) -> None:
-        self._cycles += -((-ns * 21) // 125)     # ns_to_cycles(ns), inlined: per program
+        cycles = -((-ns * 21) // 125)     # ns_to_cycles(ns), inlined: once per program
+        self._cycles += cycles
+        if self._in_slice:
+            # The slice was sized to end at the next event or check: time jumped forward
+            # by `cycles`, so it has that many instructions less to run.
+            ctr, cnt = self._ctr.value, self._cnt.value
+            self._cnt.value = max(ctr, cnt - cycles)
 
     def frame_out(self, frame: bytes) -> None:
         self.frames_out.append((self.now_ns, bytes(frame)))
@@ -551,6 +573,8 @@ class Machine:
         return None
 
     def _alias_read(self, offset: int, size: int) -> int:
+        if self.watch.active:
+            self.watch.note(self.flash_mem.base + offset, size)
         return int.from_bytes(self.flash_mem.view[offset : offset + size], "little")
 
     def _alias_write(self, offset: int, size: int, value: int) -> None:
@@ -568,24 +592,16 @@ class Machine:
         return False
 
     def _on_flash_store(self, addr: int, size: int, value: int) -> bool:
-        """A CPU store into flash on a board without a flash controller: undone."""
-        self._store_changes_flash(addr, size)
+        """A CPU store into flash on a board without a flash controller: ignored (unicorn
+        drops the store, and nothing writes it)."""
         self._no_flash_ctrl()
-        self._fixups.append((addr, self.flash.read(addr, size)))
-        self._stop_after_instruction()
         return True
-
-    def _store_changes_flash(self, addr: int, size: int) -> None:
-        lo, hi = self._dirty
-        if addr < lo or addr + size > hi:
-            self._dirty = (min(lo, addr), max(hi, addr + size))
-        self._flash_gen = next(_GENERATIONS)
 
     def _flash_store_hook(self) -> mmio.RawStoreFn:
         """unicorn's callback for CPU stores into flash, handed to the flash controller.
 
         Every firmware flash program passes here, so the common case (the controller
-        answers STORE_AS_IS: let the raw store land) is kept to one Python frame above
+        answers STORE_AS_IS: flash takes the stored value) is kept to one Python frame above
         the controller's: the PC read straight through the C API, names bound once."""
         uc, ctrl = self.uc, self.flash_ctrl
         cpu_store, as_is = ctrl.cpu_store, STORE_AS_IS
@@ -593,9 +609,12 @@ class Machine:
             self._reg_read, self._uch, a.UC_ARM_REG_PC, self._pc_addr, self._pc_buf)
         generations = _GENERATIONS
         view, base, ctr, r15 = self.flash_mem.view, self.flash_mem.base, self._ctr, self._r15
-        # Aligned words read through a word view (no slice object per store); the host
-        # buffer is in host byte order, which is the board's only on little-endian hosts.
+        # Aligned words read and written through a word view (no slice object per store);
+        # the host buffer is in host byte order, which is the board's only on
+        # little-endian hosts.
         words = view.cast("I") if sys.byteorder == "little" else None
+        watch = self.watch
+        watched = watch.watched
 
         def on_store(_h: int, _access: int, addr: int, size: int, value: int,
                      _ud: int) -> bool:
@@ -613,18 +632,25 @@ class Machine:
                 else:
                     pc = r15.value
                 off = addr - base
-                if size == 4 and not off & 3 and words is not None:
-                    old = words[off >> 2]
-                else:
-                    old = int.from_bytes(view[off : off + size], "little")
-                outcome = cpu_store(addr, size, value & _MASK[size], pc, old,
+                if watched[off >> 10]:
+                    watch.note(addr, size)          # a program depends on the old bits
+                word = size == 4 and not off & 3 and words is not None
+                old = words[off >> 2] if word else \
+                    int.from_bytes(view[off : off + size], "little")
+                value &= _MASK[size]
+                outcome = cpu_store(addr, size, value, pc, old,
                                     (self._cycles + ctr.value) * 125 // 21)
-                if outcome is not as_is:
-                    if outcome.final is not None:
-                        self._fixups.append((addr, outcome.final))
-                        self._stop_after_instruction()
-                    if outcome.cut:
-                        self.request_stop("power-cut")
+                # unicorn drops the store itself: flash holds what the controller says.
+                final = outcome.final
+                if final is None:
+                    if word:
+                        words[off >> 2] = value
+                    else:
+                        view[off : off + size] = value.to_bytes(size, "little")
+                else:
+                    view[off : off + size] = final
+                if outcome is not as_is and outcome.cut:
+                    self.request_stop("power-cut")   # after this instruction
                 return True
             except BaseException as e:
                 mmio.fail(uc, e)
@@ -682,6 +708,10 @@ class Machine:
         for mem in self.memories:
             if mem.writable:
                 mem.clear()
+        # Start on a whole nanosecond count (21 cycles are exactly 125 ns): every time in
+        # ns the models compute from here rounds the same way whenever power comes back,
+        # so a run from power-on does not depend on when it started.
+        self._cycles = -(-self._cycles // 21) * 21
         self._reset("power-on")
 
     def _reset(self, why: str) -> None:
@@ -819,11 +849,8 @@ class Machine:
             if self._halfword(self.cpu_pc() - 2) in _WFI:
                 self.sleeping = True
         self._cycles += executed
-        if self._fixups:
-            fixups, self._fixups = self._fixups, []
-            for addr, data in fixups:
-                off = addr - self.flash_mem.base
-                self.flash_mem.view[off : off + len(data)] = data
+        if self.watch._pending:
+            self.watch.release_pending()
         self._flush_dirty()
         if error is not None:
             self._fault = self._fault or self._fault_from_error(error)
@@ -901,6 +928,7 @@ class Machine:
         )
 
     def restore(self, snap: Snapshot) -> None:
+        self.watch.stop()
         self.uc.context_restore(snap.context)
         for mem, data in zip(self.memories, snap.memories, strict=True):
             if mem is not self.flash_mem or self._flash_gen != snap.flash_generation:

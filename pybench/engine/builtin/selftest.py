@@ -13,9 +13,14 @@ from functools import lru_cache
 from unicorn import (
     UC_ARCH_ARM,
     UC_HOOK_INTR,
+    UC_HOOK_MEM_FETCH_PROT,
+    UC_HOOK_MEM_READ_PROT,
     UC_HOOK_MEM_WRITE_PROT,
+    UC_MEM_FETCH_PROT,
+    UC_MEM_READ_PROT,
     UC_MODE_THUMB,
     UC_PROT_EXEC,
+    UC_PROT_NONE,
     UC_PROT_READ,
     Uc,
     UcError,
@@ -32,6 +37,9 @@ NOP = b"\x00\xbf"
 WFI = b"\x30\xbf"
 STR_R0_R1_PRE4 = bytes.fromhex("41f8040f")   # str r0, [r1, #4]!
 STR_R0_R2 = bytes.fromhex("1060")            # str r0, [r2]
+STRH_R0_R2_4 = bytes.fromhex("9080")         # strh r0, [r2, #4]
+STRB_R0_R2_6 = bytes.fromhex("9071")         # strb r0, [r2, #6]
+LDR_R0_R1 = bytes.fromhex("0868")            # ldr r0, [r1]
 BX_LR = bytes.fromhex("7047")
 
 
@@ -86,25 +94,61 @@ def check_counter_and_stops() -> None:
 
 
 def check_flash_store_hook() -> None:
-    """A WRITE_PROT hook returning True lets the raw store land in read-only memory."""
+    """Once the flash mapping's protection has been set again with mem_protect, a
+    WRITE_PROT hook returning True sees the store with its PC and unicorn drops the store:
+    what the hook writes into the buffer is what flash holds, for every store width."""
     uc, flash = _fresh()
-    _put(flash, 0, STR_R0_R2 + NOP)
+    uc.mem_protect(CODE, 0x1000, UC_PROT_READ | UC_PROT_EXEC)
+    _put(flash, 0, STR_R0_R2 + STRH_R0_R2_4 + STRB_R0_R2_6 + NOP)
     uc.reg_write(a.UC_ARM_REG_R0, 0x12345678)
     uc.reg_write(a.UC_ARM_REG_R2, CODE + 0x800)
-    seen: list[int] = []
+    seen: list[tuple[int, int, int]] = []
 
     def hook(uc: Uc, access: int, addr: int, size: int, value: int, _: object) -> bool:
-        seen.append(uc.reg_read(a.UC_ARM_REG_PC))
+        seen.append((uc.reg_read(a.UC_ARM_REG_PC), addr, size))
+        off = addr - CODE
+        flash[off : off + size] = list((value & 0x0F0F0F0F).to_bytes(size, "little"))
         return True
 
     uc.hook_add(UC_HOOK_MEM_WRITE_PROT, hook)
     try:
-        uc.emu_start(CODE | 1, 0xFFFFFFFF, count=2)
+        uc.emu_start(CODE | 1, 0xFFFFFFFF, count=3)
     except UcError as e:
         raise BenchError(f"unicorn self-test: store into read-only flash failed: {e}") from None
-    if bytes(flash[0x800:0x804]) != bytes.fromhex("78563412") or seen != [CODE]:
-        raise BenchError("unicorn self-test: the flash store hook did not see the store"
-                         " with its PC, or the store did not land")
+    want_seen = [(CODE, CODE + 0x800, 4), (CODE + 2, CODE + 0x804, 2),
+                 (CODE + 4, CODE + 0x806, 1)]
+    if bytes(flash[0x800:0x807]) != bytes.fromhex("08060402080608") or seen != want_seen:
+        raise BenchError("unicorn self-test: the flash store hook did not see the stores"
+                         " with their PC, or unicorn did not leave flash to the hook"
+                         f" ({bytes(flash[0x800:0x807]).hex()}, {seen})")
+
+
+def check_protection_retry() -> None:
+    """A load or a fetch from flash mapped with no access reaches the READ_PROT or
+    FETCH_PROT hook; after the hook opens the mapping and returns True, the access is
+    made again and succeeds (flashwatch.py)."""
+    uc, flash = _fresh()
+    _put(flash, 0x400, LDR_R0_R1 + NOP)
+    flash[0x800:0x804] = [0x78, 0x56, 0x34, 0x12]
+    uc.reg_write(a.UC_ARM_REG_R1, CODE + 0x800)
+    uc.mem_protect(CODE + 0x400, 0x400, UC_PROT_NONE)
+    uc.mem_protect(CODE + 0x800, 0x400, UC_PROT_NONE)
+    seen: list[tuple[int, int]] = []
+
+    def hook(uc: Uc, access: int, addr: int, size: int, value: int, _: object) -> bool:
+        seen.append((access, addr))
+        uc.mem_protect(addr & ~0x3FF, 0x400, UC_PROT_READ | UC_PROT_EXEC)
+        return True
+
+    uc.hook_add(UC_HOOK_MEM_READ_PROT | UC_HOOK_MEM_FETCH_PROT, hook)
+    try:
+        uc.emu_start((CODE + 0x400) | 1, 0xFFFFFFFF, count=2)
+    except UcError as e:
+        raise BenchError(f"unicorn self-test: access to protected flash failed: {e}") from None
+    if seen != [(UC_MEM_FETCH_PROT, CODE + 0x400), (UC_MEM_READ_PROT, CODE + 0x800)] \
+            or uc.reg_read(a.UC_ARM_REG_R0) != 0x12345678:
+        raise BenchError("unicorn self-test: a protected flash access was not retried after"
+                         f" the hook opened it ({seen})")
 
 
 def check_exception_return() -> None:
@@ -131,7 +175,7 @@ def check_exception_return() -> None:
 
 
 CHECKS = (check_cpu_model, check_counter_and_stops, check_flash_store_hook,
-          check_exception_return)
+          check_protection_retry, check_exception_return)
 
 
 @lru_cache(maxsize=1)

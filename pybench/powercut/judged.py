@@ -1,0 +1,81 @@
+"""Outcomes of recovery runs, found again by the part of flash each run depended on.
+
+After a cut, power-on clears RAM and resets the CPU and the models, so the run that
+follows is a function of flash, of the cuts still to come and of whether the update had
+been committed (which the oracle asks). The engine can say which flash sectors a run
+depended on (read or programmed before erasing them, pybench/engine/builtin/
+flashwatch.py). A later power-on whose flash agrees with a judged one on those sectors
+runs the same way, step by step, so it takes that outcome without running.
+
+Such a state is named by the sectors and their digests, so every cut that leads to the
+same run gets the same name, whichever worker saw it first: that is what makes the
+"joined" counts of a campaign independent of -j. An engine that cannot watch flash
+depends on every sector: equal states are then equal flash images.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class SectorDigests:
+    """Digests of one flash image's sectors, each computed when first asked for."""
+
+    def __init__(self, flash: bytes, sectors: Sequence[tuple[int, int]]) -> None:
+        self.flash = flash
+        self.sectors = sectors            # (offset in the image, size)
+        self._done: dict[int, bytes] = {}
+
+    def one(self, i: int) -> bytes:
+        d = self._done.get(i)
+        if d is None:
+            off, size = self.sectors[i]
+            d = self._done[i] = hashlib.blake2b(self.flash[off : off + size],
+                                                digest_size=16).digest()
+        return d
+
+    def of(self, which: Sequence[int]) -> bytes:
+        return b"".join(self.one(i) for i in which)
+
+
+def state_name(sectors: Sequence[int], digest: bytes, committed: bool) -> str:
+    """The name of a power-on state: its depended sectors and their digests."""
+    h = hashlib.sha256(bytes(sectors) + b"|" + digest)
+    return h.hexdigest()[:24] + ("+c" if committed else "")
+
+
+class JudgedStates(Generic[T]):
+    """Outcomes (T) by (depended sectors and their content, cuts to come, committed)."""
+
+    def __init__(self, sectors: Sequence[tuple[int, int]]) -> None:
+        self.sectors = sectors
+        # (depended sectors, cuts to come, committed) -> digest of those sectors -> value
+        self._groups: dict[tuple[tuple[int, ...], str, bool], dict[bytes, tuple[str, T]]] = {}
+
+    def __len__(self) -> int:
+        return sum(len(g) for g in self._groups.values())
+
+    def digests(self, flash: bytes) -> SectorDigests:
+        return SectorDigests(flash, self.sectors)
+
+    def find(self, digests: SectorDigests, rest: str, committed: bool) -> tuple[str, T] | None:
+        """The judged state this power-on state runs like, as (name, outcome)."""
+        for (which, g_rest, g_committed), table in self._groups.items():
+            if g_rest == rest and g_committed == committed:
+                hit = table.get(digests.of(which))
+                if hit is not None:
+                    return hit
+        return None
+
+    def add(self, digests: SectorDigests, depended: frozenset[int] | None, rest: str,
+            committed: bool, value: T) -> str:
+        """Remember a judged run; `depended` None means every sector. Returns its name."""
+        which = tuple(range(len(self.sectors))) if depended is None else tuple(sorted(depended))
+        digest = digests.of(which)
+        name = state_name(which, digest, committed)
+        self._groups.setdefault((which, rest, committed), {})[digest] = (name, value)
+        return name

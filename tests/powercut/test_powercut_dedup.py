@@ -1,0 +1,74 @@
+"""The dedup is exact: a cut that took the outcome of a judged state gets what running
+its own recovery gives (verdict, reason, console, recovery time, state name).
+
+Each campaign runs twice on the real firmware in the built-in engine, with the dedup and
+with --no-dedup (every recovery run), and the cut results must be equal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pybench.image.format import padded, parse_image
+from pybench.paths import platform_file
+from pybench.powercut.campaign import CampaignConfig, CampaignResult, run_campaign
+from pybench.powercut.plan import PlanKind, PlanOptions
+from pybench.powercut.runner import CutResult
+from pybench.powercut.scenario import BackdoorScenario, make_scenario
+
+SMALL = 16 * 1024
+
+
+def _campaign(make_scenario: object, plan: PlanOptions, dedup: bool) -> CampaignResult:
+    from pybench.engine.builtin.engine import BuiltinEngine
+
+    config = CampaignConfig(make_engine=BuiltinEngine, make_scenario=make_scenario,  # type: ignore[arg-type]
+                            options=plan, jobs=1, quiet=True, dedup=dedup)
+    return run_campaign(config)
+
+
+def _seen(r: CutResult) -> tuple[object, ...]:
+    return (r.path, r.verdict, r.reason, r.recovery_ns, r.uart, r.state, r.joined)
+
+
+def _compare(fast: CampaignResult, slow: CampaignResult) -> None:
+    assert fast.golden_ok and slow.golden_ok
+    assert all(r.ran for r in slow.results)
+    ran = sum(r.ran for r in fast.results)
+    assert ran < len(fast.results) // 2, "the dedup judged almost nothing: nothing compared"
+    assert [_seen(r) for r in fast.results] == [_seen(r) for r in slow.results]
+
+
+@pytest.fixture(scope="module")
+def small_image(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dedup") / "mini-v2-16k.img"
+    out.write_bytes(padded(parse_image((built / "mini-v2.img").read_bytes()), SMALL,
+                           seed=3).to_bytes())
+    return out
+
+
+def test_backdoor_copy_down(built: Path, small_image: Path) -> None:
+    elf = built / "boot.elf"
+    plan = PlanOptions(kind=PlanKind.RANDOM, random_count=30, torn=True, seed=4)
+
+    def scenario() -> BackdoorScenario:
+        sc = BackdoorScenario(elf, built / "mini-v1.img", small_image, platform_file())
+        sc.ready = r"^app: mini v2 running"
+        return sc
+
+    fast, slow = _campaign(scenario, plan, True), _campaign(scenario, plan, False)
+    _compare(fast, slow)
+
+
+def test_http_upload_and_copy_down(built: Path) -> None:
+    """Cuts during the upload leave different staging contents that the recovery never
+    reads: they join, and so do the host's transfers that died with the board."""
+    plan = PlanOptions(kind=PlanKind.RANDOM, random_count=10, seed=2)
+
+    def scenario() -> object:
+        return make_scenario("http", built / "boot.elf", built / "app-v1.img",
+                             built / "app-v2.img", platform_file())
+
+    fast, slow = _campaign(scenario, plan, True), _campaign(scenario, plan, False)
+    _compare(fast, slow)
