@@ -182,6 +182,14 @@ class Engine(ABC):
     @abstractmethod
     def reset_trace(self) -> None: ...
 
+    def flash_op_count(self) -> int:
+        """len(flash_trace()), cheaply where the engine can (asked often by campaigns)."""
+        return len(self.flash_trace())
+
+    def flash_ops_since(self, start: int) -> list[FlashOp]:
+        """flash_trace()[start:]."""
+        return list(self.flash_trace())[start:]
+
     # --- snapshots ----------------------------------------------------------------
     @abstractmethod
     def snapshot(self) -> object:

@@ -13,8 +13,12 @@ from pybench.powercut.parallel import run_paths
 from pybench.powercut.plan import PlanOptions, plan_cuts
 from pybench.powercut.runner import CutResult, CutRunner, Golden, mark_joined
 from pybench.powercut.scenario import Scenario
+from pybench.powercut.settle import Spacing
 
-SNAPSHOTS_WANTED = 48   # snapshots along the golden run when snapshot_every is automatic
+# Snapshots along the golden run's resumable steps when the spacing is automatic: about
+# this many by virtual time, and this many by flash operations.
+SNAPSHOTS_BY_TIME = 48
+SNAPSHOTS_BY_OPS = 128
 
 
 @dataclass
@@ -23,7 +27,7 @@ class CampaignConfig:
     make_scenario: Callable[[], Scenario]
     options: PlanOptions
     jobs: int = 1
-    snapshot_every_ns: int = 0        # 0: about SNAPSHOTS_WANTED along the golden run
+    snapshot_every_ns: int = 0        # 0: about SNAPSHOTS_BY_TIME along the golden run
     flash_dir: Path | None = None     # where failing cuts' flash.bin and uart.txt go
     quiet: bool = False
     dedup: bool = True                # False: run every recovery, even of a judged state
@@ -50,31 +54,42 @@ class CampaignResult:
         return f"{self.config.repro} --cut {format_path(path)}"
 
 
-def make_runner(config: CampaignConfig, every_ns: int | None) -> CutRunner:
-    return CutRunner(config.make_engine, config.make_scenario(), config.options, every_ns,
+def make_runner(config: CampaignConfig, spacing: Spacing | None) -> CutRunner:
+    return CutRunner(config.make_engine, config.make_scenario(), config.options, spacing,
                      config.flash_dir, config.dedup)
 
 
-def snapshot_spacing(config: CampaignConfig, probe: CutRunner) -> int:
-    return config.snapshot_every_ns or max(1, probe.golden.resumable_ns // SNAPSHOTS_WANTED)
+def snapshot_spacing(config: CampaignConfig, probe: CutRunner) -> Spacing:
+    g = probe.golden
+    return Spacing(config.snapshot_every_ns or max(1, g.resumable_ns // SNAPSHOTS_BY_TIME),
+                   max(1, g.resumable_ops // SNAPSHOTS_BY_OPS))
+
+
+def prepared_runner(config: CampaignConfig) -> CutRunner:
+    """A runner whose golden run kept snapshots along the way. The spacing comes from a
+    first golden run without them (the time and flash operations of its steps)."""
+    probe = make_runner(config, None)
+    if not probe.golden_ok():
+        return probe
+    return make_runner(config, snapshot_spacing(config, probe))
 
 
 def run_campaign(config: CampaignConfig) -> CampaignResult:
     started = time.perf_counter()
-    probe = make_runner(config, config.snapshot_every_ns or None)
-    if not probe.golden_ok():
-        return CampaignResult(config, probe.golden, [], time.perf_counter() - started)
-    every = snapshot_spacing(config, probe)
-    runner = probe if config.snapshot_every_ns or config.jobs > 1 else make_runner(config, every)
-    paths: list[CutPath] = [(c,) for c in plan_cuts(probe.golden.trace, probe.plan_options())]
+    runner = prepared_runner(config)
+    if not runner.golden_ok():
+        return CampaignResult(config, runner.golden, [], time.perf_counter() - started)
+    spacing = runner.spacing
+    paths: list[CutPath] = [(c,) for c in plan_cuts(runner.golden.trace,
+                                                      runner.plan_options())]
     results: list[CutResult] = []
     level = 1
     while paths:
-        done = run_paths(paths, runner, lambda: make_runner(config, every), config.jobs,
+        done = run_paths(paths, runner, lambda: make_runner(config, spacing), config.jobs,
                          f"level {level}", config.quiet)
         results += done
         paths = sorted({p for r in done for p in r.followups}, key=path_key)
         level += 1
     results.sort(key=lambda r: path_key(r.path))
     mark_joined(results)
-    return CampaignResult(config, probe.golden, results, time.perf_counter() - started)
+    return CampaignResult(config, runner.golden, results, time.perf_counter() - started)

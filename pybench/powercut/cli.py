@@ -15,9 +15,8 @@ from pybench.powercut import report
 from pybench.powercut.campaign import (
     CampaignConfig,
     CampaignResult,
-    make_runner,
+    prepared_runner,
     run_campaign,
-    snapshot_spacing,
 )
 from pybench.powercut.cutspec import CutPath, format_path, parse_path
 from pybench.powercut.phases import parse_phases
@@ -166,9 +165,7 @@ def print_summary(result: CampaignResult) -> None:
 
 
 def replay(config: CampaignConfig, path: CutPath) -> int:
-    probe = make_runner(config, config.snapshot_every_ns or None)
-    runner = probe if config.snapshot_every_ns or not probe.golden_ok() else make_runner(
-        config, snapshot_spacing(config, probe))
+    runner = prepared_runner(config)
     g = runner.golden
     if not runner.golden_ok():
         raise BenchError(f"golden run failed ({g.judgement.verdict.value}: "

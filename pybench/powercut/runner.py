@@ -27,7 +27,7 @@ from pybench.powercut.oracle import Judgement, UpdateFacts, Verdict
 from pybench.powercut.phases import phase_of
 from pybench.powercut.plan import PlanOptions, plan_followups
 from pybench.powercut.scenario import Scenario, StepFailed
-from pybench.powercut.settle import CutEngine, PowerFailed, wait_ready
+from pybench.powercut.settle import CutEngine, PowerFailed, Spacing, wait_ready
 
 SETTLE = "settle"
 
@@ -50,6 +50,7 @@ class Golden:
     uart: str
     commit: int | None          # oracle.commit_point() along the trace
     resumable_ns: int           # virtual time spent in resumable steps (snapshot spacing)
+    resumable_ops: int          # flash operations done in resumable steps (same)
 
     @property
     def digest(self) -> str:
@@ -122,12 +123,12 @@ class CutRunner:
     """One engine, its golden run, and the cuts run on it one after the other."""
 
     def __init__(self, make_engine: Callable[[], Engine], scenario: Scenario,
-                 options: PlanOptions, snapshot_every_ns: int | None = None,
+                 options: PlanOptions, spacing: Spacing | None = None,
                  flash_dir: Path | None = None, dedup: bool = True) -> None:
         self.engine = CutEngine(make_engine())
         self.scenario = scenario
         self.options = options
-        self.every_ns = snapshot_every_ns
+        self.spacing = spacing      # None: snapshots at step starts only
         self.flash_dir = flash_dir
         self.dedup = dedup          # False: run every recovery (to check the dedup)
         lay = layout.load()
@@ -147,14 +148,14 @@ class CutRunner:
         steps = sc.steps()
         judgement: Judgement | None = None
         uart_start = len(eng.uart().text)
-        resumable_ns = 0
+        resumable_ns = resumable_ops = 0
         for i in range(len(steps) + 1):
-            snaps.append(Snap(i, len(eng.flash_trace()), eng.snapshot(), sc.save()))
+            snaps.append(Snap(i, eng.flash_op_count(), eng.snapshot(), sc.save()))
             resumable = i == len(steps) or steps[i].resumable
-            if resumable and self.every_ns:
-                eng.marks(self.every_ns, lambda i=i: snaps.append(
-                    Snap(i, len(eng.flash_trace()), eng.snapshot(), sc.save())))
-            t0 = eng.now_ns
+            if resumable and self.spacing:
+                eng.marks(self.spacing, lambda i=i: snaps.append(
+                    Snap(i, eng.flash_op_count(), eng.snapshot(), sc.save())))
+            t0, ops0 = eng.now_ns, eng.flash_op_count()
             try:
                 if i < len(steps):
                     steps[i].run(eng)
@@ -172,13 +173,16 @@ class CutRunner:
                 judgement = Judgement(Verdict.BRICKED, "power failed with no cut armed")
             finally:
                 eng.marks(None)
-                resumable_ns += (eng.now_ns - t0) if resumable else 0
+                if resumable:
+                    resumable_ns += eng.now_ns - t0
+                    resumable_ops += eng.flash_op_count() - ops0
             if judgement is not None:
                 break
         assert judgement is not None
         trace = list(eng.flash_trace())
         return Golden(trace, snaps, initial, facts, judgement, eng.uart().text[uart_start:],
-                      oracle.commit_point(trace, initial, facts.new_digest), resumable_ns)
+                      oracle.commit_point(trace, initial, facts.new_digest), resumable_ns,
+                      resumable_ops)
 
     def golden_ok(self) -> bool:
         return self.golden.judgement.verdict is Verdict.RECOVERED_NEW
@@ -192,7 +196,10 @@ class CutRunner:
         return usable[-1] if usable else self.golden.snaps[0]
 
     def _run_to_first_cut(self, path: CutPath) -> bool:
-        """Restore, arm, carry the golden run on until the cut; False if it never came."""
+        """Restore, arm, carry the golden run on until the cut; False if it never came.
+
+        The operations done from the snapshot to the cut must be the golden run's: a
+        replay that took another way (the network, say) would cut somewhere else."""
         eng, sc = self.engine, self.scenario
         snap = self._nearest(path[0].op_index)
         sc.restore(eng, snap.engine, snap.world)
@@ -203,12 +210,28 @@ class CutRunner:
                 step.run(eng)
             wait_ready(eng, sc.state, SETTLE, sc.ready, sc.bound_ns, sc.run_until(eng))
         except PowerFailed:
+            self._check_replay(snap.trace_len, path[0].op_index)
             return True
         except StepFailed:
             return False
         finally:
             eng.arm_power_cut(None)
         return False
+
+    def _check_replay(self, start: int, cut: int) -> None:
+        def what(op: FlashOp) -> tuple[object, ...]:
+            return (op.kind, op.addr, op.size, op.value)
+
+        replayed = self.engine.flash_ops_since(start)
+        golden = self.golden.trace[start : cut + 1]
+        for op, want in zip(replayed, golden, strict=False):
+            if what(op) != what(want):
+                raise BenchError(f"the replay left the golden run at flash operation "
+                                 f"{op.index}: {op.kind.value} at 0x{op.addr:08x} instead of "
+                                 f"{want.kind.value} at 0x{want.addr:08x}")
+        if len(replayed) != len(golden):
+            raise BenchError(f"the replay did {len(replayed)} flash operations up to the cut, "
+                             f"the golden run {len(golden)}")
 
     def run(self, path: CutPath) -> CutResult:
         started = time.perf_counter()

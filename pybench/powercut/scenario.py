@@ -148,9 +148,9 @@ class NetworkScenario(Scenario):
     """Boot the old image, upload the new one over HTTP or TFTP, reboot (pybench.net).
 
     The bench's host rides on the engine (pybench.net.scenarios.bench); its state is
-    saved and loaded with the scenario's, at step boundaries, where the wire is idle.
-    The upload is one step that is not resumable: a cut during it restores the snapshot
-    taken when the upload began and replays the upload from there.
+    saved and loaded with the scenario's. The upload is two steps: starting it (the host
+    opens the transfer) and carrying it to its end, which is resumable: the transfer
+    lives in the host's state, so a snapshot taken in its middle carries on from there.
     """
 
     def __init__(self, via: str, *args: Any) -> None:
@@ -179,8 +179,11 @@ class NetworkScenario(Scenario):
         except BenchError as e:
             raise StepFailed(f"boot-old: {e}") from None
 
+    def _start_upload(self, engine: Engine) -> None:
+        self.net.start_upload(engine, self.new, via=self.via)
+
     def _upload(self, engine: Engine) -> None:
-        result = self.net.upload(engine, self.new, via=self.via)
+        result = self.net.finish_upload(engine)
         staged = getattr(result, "staging", "") or ""
         if "staged" not in staged:
             raise StepFailed(f"upload via {self.via}: the device did not stage the image "
@@ -195,7 +198,8 @@ class NetworkScenario(Scenario):
         return [
             Step("power-on", lambda engine: engine.power_on()),
             Step("boot-old", self._boot),
-            Step("upload", self._upload),
+            Step("upload-start", self._start_upload),
+            Step("upload", self._upload, resumable=True),
             Step("reboot", self._reboot),
         ]
 

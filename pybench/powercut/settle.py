@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,15 @@ from pybench.engine.base import (
 )
 
 DEFAULT_BOUND_NS = 30_000_000_000
+
+
+@dataclass(frozen=True)
+class Spacing:
+    """How often the golden run keeps a snapshot inside a resumable step: after this much
+    virtual time or this many flash operations since the last one, whichever first."""
+
+    every_ns: int
+    every_ops: int
 
 
 class PowerFailed(Exception):
@@ -78,38 +88,40 @@ class CutEngine(Engine):
 
     - a run that ends in a power cut raises PowerFailed, so the scenario code above it
       (an HTTP upload, say) stops where power failed;
-    - with marks(every_ns, callback), the callback runs each time `every_ns` more of
-      virtual time has passed (to keep snapshots along the golden run). Time, not a count
-      of flash operations: the stop condition runs every 100 us of virtual time and must
-      stay cheap, and an engine's flash_trace() may copy the whole trace.
+    - with marks(spacing, callback), the callback runs each time `spacing.every_ns` more
+      of virtual time has passed or `spacing.every_ops` more flash operations were done
+      (to keep snapshots along the golden run), as seen by the stop condition, which
+      runs at least every 100 us of virtual time.
     """
 
     def __init__(self, inner: Engine) -> None:
         self.inner = inner
         self.name = inner.name
-        self._every: int | None = None
+        self._spacing: Spacing | None = None
         self._on_mark: Callable[[], None] | None = None
 
-    def marks(self, every_ns: int | None, on_mark: Callable[[], None] | None = None) -> None:
-        self._every, self._on_mark = every_ns, on_mark
+    def marks(self, spacing: Spacing | None, on_mark: Callable[[], None] | None = None) -> None:
+        self._spacing, self._on_mark = spacing, on_mark
 
     def run(self, duration_ns: int, stop: StopCondition | None = None) -> RunResult:
         inner = self.inner
         end = inner.now_ns + duration_ns
         while True:
-            every, on_mark = self._every, self._on_mark
-            if every is None or on_mark is None:
+            spacing, on_mark = self._spacing, self._on_mark
+            if spacing is None or on_mark is None:
                 result = inner.run(max(0, end - inner.now_ns), stop)
             else:
-                target = inner.now_ns + every
+                target = inner.now_ns + spacing.every_ns
+                ops = inner.flash_op_count() + spacing.every_ops
 
-                def stop_or_mark(target: int = target) -> bool:
-                    return bool(stop and stop()) or inner.now_ns >= target
+                def stop_or_mark(target: int = target, ops: int = ops) -> bool:
+                    return (bool(stop and stop()) or inner.now_ns >= target
+                            or inner.flash_op_count() >= ops)
 
                 result = inner.run(max(0, min(end, target + 1) - inner.now_ns), stop_or_mark)
             if result.reason is StopReason.POWER_CUT:
                 raise PowerFailed(result)
-            marked = (every is not None and on_mark is not None
+            marked = (spacing is not None and on_mark is not None
                       and result.reason in (StopReason.CONDITION, StopReason.DEADLINE)
                       and not (stop and stop()) and inner.now_ns < end)
             if not marked:
@@ -160,6 +172,12 @@ class CutEngine(Engine):
 
     def reset_trace(self) -> None:
         self.inner.reset_trace()
+
+    def flash_op_count(self) -> int:
+        return self.inner.flash_op_count()
+
+    def flash_ops_since(self, start: int) -> list[FlashOp]:
+        return self.inner.flash_ops_since(start)
 
     def snapshot(self) -> object:
         return self.inner.snapshot()

@@ -12,6 +12,7 @@ from pybench.powercut.oracle import Verdict
 from pybench.powercut.plan import PlanKind, PlanOptions
 from pybench.powercut.runner import CutRunner
 from pybench.powercut.scenario import BackdoorScenario
+from pybench.powercut.settle import Spacing
 
 
 def _verdicts(result) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -60,7 +61,7 @@ def test_replaying_one_cut_gives_the_campaign_verdict(
     boot, old, new = images
     runner = CutRunner(lambda: FakeBoard("done-early"),
                        BackdoorScenario(boot, old, new, tmp_path / "fake.repl"),
-                       PlanOptions(), snapshot_every_ns=7_000)
+                       PlanOptions(), Spacing(7_000, 50))
     for r in result.results[::3]:
         assert runner.run(r.path).verdict is r.verdict, format_path(r.path)
 

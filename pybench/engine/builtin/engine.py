@@ -126,6 +126,14 @@ class BuiltinEngine(Engine):
         ctrl = self.machine.flash_ctrl
         return [] if ctrl is None else ctrl.trace
 
+    def flash_op_count(self) -> int:
+        ctrl = self.machine.flash_ctrl
+        return 0 if ctrl is None else ctrl.op_count
+
+    def flash_ops_since(self, start: int) -> list[FlashOp]:
+        ctrl = self.machine.flash_ctrl
+        return [] if ctrl is None else ctrl.ops_since(start)
+
     def reset_trace(self) -> None:
         ctrl = self.machine.flash_ctrl
         if ctrl is not None:

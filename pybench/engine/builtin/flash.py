@@ -259,6 +259,16 @@ class FlashInterface(Peripheral):
                                      time_ns, pc))
         return list(self._ops)
 
+    @property
+    def op_count(self) -> int:
+        return len(self.rules.trace)
+
+    def ops_since(self, start: int) -> list[FlashOp]:
+        """trace[start:], converted without the cache (which a restore empties)."""
+        return [FlashOp(index, _KINDS[kind], addr, size, sector, value, time_ns, pc)
+                for index, kind, addr, size, sector, value, time_ns, pc
+                in self.rules.trace[start:]]
+
     def reset_trace(self) -> None:
         self.rules.reset_trace()
         self._ops = []
