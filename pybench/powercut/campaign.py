@@ -15,10 +15,9 @@ from pybench.powercut.runner import CutResult, CutRunner, Golden, mark_joined
 from pybench.powercut.scenario import Scenario
 from pybench.powercut.settle import Spacing
 
-# Snapshots along the golden run's resumable steps when the spacing is automatic: about
-# this many by virtual time, and this many by flash operations.
-SNAPSHOTS_BY_TIME = 48
-SNAPSHOTS_BY_OPS = 128
+# Where snapshots inside the golden run's resumable steps start: every this much virtual
+# time or this many flash operations (the runner thins them as the run grows).
+FIRST_SPACING = Spacing(every_ns=2_000_000, every_ops=64)
 
 
 @dataclass
@@ -27,7 +26,7 @@ class CampaignConfig:
     make_scenario: Callable[[], Scenario]
     options: PlanOptions
     jobs: int = 1
-    snapshot_every_ns: int = 0        # 0: about SNAPSHOTS_BY_TIME along the golden run
+    snapshot_every_ns: int = 0        # 0: FIRST_SPACING (then thinned as the run grows)
     flash_dir: Path | None = None     # where failing cuts' flash.bin and uart.txt go
     quiet: bool = False
     dedup: bool = True                # False: run every recovery, even of a judged state
@@ -59,19 +58,15 @@ def make_runner(config: CampaignConfig, spacing: Spacing | None) -> CutRunner:
                      config.flash_dir, config.dedup)
 
 
-def snapshot_spacing(config: CampaignConfig, probe: CutRunner) -> Spacing:
-    g = probe.golden
-    return Spacing(config.snapshot_every_ns or max(1, g.resumable_ns // SNAPSHOTS_BY_TIME),
-                   max(1, g.resumable_ops // SNAPSHOTS_BY_OPS))
+def snapshot_spacing(config: CampaignConfig) -> Spacing:
+    if config.snapshot_every_ns:
+        return Spacing(config.snapshot_every_ns, FIRST_SPACING.every_ops)
+    return FIRST_SPACING
 
 
 def prepared_runner(config: CampaignConfig) -> CutRunner:
-    """A runner whose golden run kept snapshots along the way. The spacing comes from a
-    first golden run without them (the time and flash operations of its steps)."""
-    probe = make_runner(config, None)
-    if not probe.golden_ok():
-        return probe
-    return make_runner(config, snapshot_spacing(config, probe))
+    """A runner whose golden run kept snapshots along the way."""
+    return make_runner(config, snapshot_spacing(config))
 
 
 def run_campaign(config: CampaignConfig) -> CampaignResult:

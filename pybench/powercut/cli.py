@@ -64,8 +64,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--ready", default=READY_PATTERN, metavar="REGEX",
                    help="the application's ready line")
     p.add_argument("--snapshot-every", type=float, default=0.0, metavar="MS",
-                   help="snapshot the golden run every MS of virtual time while it waits "
-                        "for the ready line (0: automatic)")
+                   help="snapshots of the golden run inside resumable steps start every MS "
+                        "of virtual time (0: 2 ms; the spacing doubles as they accumulate)")
     p.add_argument("--no-dedup", dest="dedup", action="store_false",
                    help="run every recovery, also of states already judged (slow: checks "
                         "the dedup)")

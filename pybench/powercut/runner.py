@@ -32,12 +32,19 @@ from pybench.powercut.settle import CutEngine, PowerFailed, Spacing, wait_ready
 SETTLE = "settle"
 
 
+# Most snapshots kept inside resumable steps: past this, every other one is dropped and
+# the spacing doubles, so a long update keeps between MAX_MARKS / 2 and MAX_MARKS of
+# them (each holds a copy of flash and RAM) without knowing its length in advance.
+MAX_MARKS = 192
+
+
 @dataclass
 class Snap:
     step: int            # index into the steps (len(steps): the final wait for ready)
     trace_len: int       # flash operations done when it was taken
     engine: object
     world: object        # the scenario's state
+    mark: bool = False   # taken inside a step (thinned), not at its start
 
 
 @dataclass
@@ -49,8 +56,6 @@ class Golden:
     judgement: Judgement
     uart: str
     commit: int | None          # oracle.commit_point() along the trace
-    resumable_ns: int           # virtual time spent in resumable steps (snapshot spacing)
-    resumable_ops: int          # flash operations done in resumable steps (same)
 
     @property
     def digest(self) -> str:
@@ -128,7 +133,7 @@ class CutRunner:
         self.engine = CutEngine(make_engine())
         self.scenario = scenario
         self.options = options
-        self.spacing = spacing      # None: snapshots at step starts only
+        self.spacing = spacing      # where marks start (None: at step starts only)
         self.flash_dir = flash_dir
         self.dedup = dedup          # False: run every recovery (to check the dedup)
         lay = layout.load()
@@ -148,23 +153,34 @@ class CutRunner:
         steps = sc.steps()
         judgement: Judgement | None = None
         uart_start = len(eng.uart().text)
-        resumable_ns = resumable_ops = 0
+        spacing = self.spacing
+
+        def mark(step: int) -> None:
+            nonlocal spacing
+            snaps.append(Snap(step, eng.flash_op_count(), eng.snapshot(), sc.save(), True))
+            marks = [s for s in snaps if s.mark]
+            if len(marks) > MAX_MARKS and spacing is not None:
+                dropped = {id(s) for s in marks[1::2]}
+                snaps[:] = [s for s in snaps if id(s) not in dropped]
+                spacing = Spacing(2 * spacing.every_ns, 2 * spacing.every_ops)
+                eng.marks(spacing, lambda: mark(step))
+
+        commit: int | None = None
+        settled = False
         for i in range(len(steps) + 1):
             snaps.append(Snap(i, eng.flash_op_count(), eng.snapshot(), sc.save()))
             resumable = i == len(steps) or steps[i].resumable
-            if resumable and self.spacing:
-                eng.marks(self.spacing, lambda i=i: snaps.append(
-                    Snap(i, eng.flash_op_count(), eng.snapshot(), sc.save())))
-            t0, ops0 = eng.now_ns, eng.flash_op_count()
+            if resumable and spacing:
+                eng.marks(spacing, lambda i=i: mark(i))
             try:
                 if i < len(steps):
                     steps[i].run(eng)
                 else:
                     ready = wait_ready(eng, sc.state, SETTLE, sc.ready, sc.bound_ns,
                                        sc.run_until(eng))
-                    mark = sc.state[SETTLE]
                     commit = oracle.commit_point(eng.flash_trace(), initial, facts.new_digest)
-                    obs = observe(eng, facts, ready, int(mark["t0"]), sc.bound_ns,
+                    settled = True
+                    obs = observe(eng, facts, ready, int(sc.state[SETTLE]["t0"]), sc.bound_ns,
                                   commit is not None)
                     judgement = oracle.judge(obs, facts)
             except StepFailed as e:
@@ -173,16 +189,14 @@ class CutRunner:
                 judgement = Judgement(Verdict.BRICKED, "power failed with no cut armed")
             finally:
                 eng.marks(None)
-                if resumable:
-                    resumable_ns += eng.now_ns - t0
-                    resumable_ops += eng.flash_op_count() - ops0
             if judgement is not None:
                 break
         assert judgement is not None
         trace = list(eng.flash_trace())
+        if not settled:
+            commit = oracle.commit_point(trace, initial, facts.new_digest)
         return Golden(trace, snaps, initial, facts, judgement, eng.uart().text[uart_start:],
-                      oracle.commit_point(trace, initial, facts.new_digest), resumable_ns,
-                      resumable_ops)
+                      commit)
 
     def golden_ok(self) -> bool:
         return self.golden.judgement.verdict is Verdict.RECOVERED_NEW

@@ -99,9 +99,22 @@ class CutEngine(Engine):
         self.name = inner.name
         self._spacing: Spacing | None = None
         self._on_mark: Callable[[], None] | None = None
+        self._mark_ns = self._mark_ops = 0
 
     def marks(self, spacing: Spacing | None, on_mark: Callable[[], None] | None = None) -> None:
         self._spacing, self._on_mark = spacing, on_mark
+        if spacing is not None:
+            self._next_mark(spacing)
+
+    def _next_mark(self, spacing: Spacing) -> None:
+        # Kept across run() calls: the wire runs the board in short steps while the host
+        # talks, and each of them must count towards the next mark.
+        self._mark_ns = self.inner.now_ns + spacing.every_ns
+        self._mark_ops = self.inner.flash_op_count() + spacing.every_ops
+
+    def _mark_due(self) -> bool:
+        inner = self.inner
+        return inner.now_ns >= self._mark_ns or inner.flash_op_count() >= self._mark_ops
 
     def run(self, duration_ns: int, stop: StopCondition | None = None) -> RunResult:
         inner = self.inner
@@ -110,24 +123,29 @@ class CutEngine(Engine):
             spacing, on_mark = self._spacing, self._on_mark
             if spacing is None or on_mark is None:
                 result = inner.run(max(0, end - inner.now_ns), stop)
-            else:
-                target = inner.now_ns + spacing.every_ns
-                ops = inner.flash_op_count() + spacing.every_ops
+                if result.reason is StopReason.POWER_CUT:
+                    raise PowerFailed(result)
+                return result
+            due = self._mark_due
 
-                def stop_or_mark(target: int = target, ops: int = ops) -> bool:
-                    return (bool(stop and stop()) or inner.now_ns >= target
-                            or inner.flash_op_count() >= ops)
+            def stop_or_mark(due: Callable[[], bool] = due) -> bool:
+                return bool(stop and stop()) or due()
 
-                result = inner.run(max(0, min(end, target + 1) - inner.now_ns), stop_or_mark)
+            result = inner.run(max(0, min(end, self._mark_ns + 1) - inner.now_ns),
+                               stop_or_mark)
             if result.reason is StopReason.POWER_CUT:
                 raise PowerFailed(result)
-            marked = (spacing is not None and on_mark is not None
-                      and result.reason in (StopReason.CONDITION, StopReason.DEADLINE)
-                      and not (stop and stop()) and inner.now_ns < end)
-            if not marked:
+            if not due():
                 return result
-            assert on_mark is not None
-            on_mark()
+            on_mark()      # it may change the spacing (marks())
+            if self._spacing is not None:
+                self._next_mark(self._spacing)
+            if stop and stop():
+                return RunResult(StopReason.CONDITION, inner.now_ns)
+            if inner.now_ns >= end:
+                return RunResult(StopReason.DEADLINE, inner.now_ns)
+            if result.reason not in (StopReason.CONDITION, StopReason.DEADLINE):
+                return result
 
     # --- everything else goes straight through --------------------------------------
     def load_platform(self, platform: Path) -> None:

@@ -70,6 +70,9 @@ PAGE = 1024                              # unicorn's ARM target page
 # checks it before the engine relies on it.
 EMU_COUNTER_OFFSET = 1368
 _WFI = (0xBF30, 0xBF20)                  # WFI, WFE
+# uc_ctl's code for a write of UC_CTL_TB_REMOVE_CACHE with two arguments (unicorn.h:
+# UC_CTL_WRITE, the I/O direction in bits 30-31 and the argument count in bits 26-29).
+_REMOVE_CACHE = (uconst.UC_CTL_IO_WRITE << 30) | (2 << 26) | uconst.UC_CTL_TB_REMOVE_CACHE
 _RAW_REG_READ = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
 _MASK = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFF_FFFF, 8: (1 << 64) - 1}
 # Flash content generations, unique across machines: two states with the same generation
@@ -288,6 +291,7 @@ class Machine:
         self._halted_at: int | None = None     # the breakpoint the CPU stopped on
         self._flash_ctrl_missing_reported = False
         self._masked_slice = MASKED_SLICE
+        self._event_horizon = NEVER        # the next event or the deadline of this slice
 
         self.memories: list[Memory] = []
         self._map_memories()
@@ -466,7 +470,12 @@ class Machine:
     def _flush_dirty(self) -> None:
         lo, hi = self._dirty
         if lo < hi:
-            self.uc.ctl_remove_cache(lo, hi)
+            # uc.ctl_remove_cache(lo, hi), straight through the C API: once per slice
+            # that programmed flash, and the Python wrapper cost ~10 us.
+            status = uclib.uc_ctl(self._uch, _REMOVE_CACHE, ctypes.c_uint64(lo),
+                                  ctypes.c_uint64(hi))
+            if status:
+                raise UcError(status)
             self._dirty = (NEVER, 0)
 
     # --- Bus (what models may ask) -----------------------------------------------------
@@ -493,6 +502,7 @@ class Machine:
         handle = self.scheduler.schedule(at, callback)
         if self._in_slice:
             # End the slice at the callback's time, not later.
+            self._event_horizon = min(self._event_horizon, at)
             self._limit_slice(max(at - self._cycles, self._ctr.value))
         return handle
 
@@ -503,10 +513,14 @@ class Machine:
         cycles = -((-ns * 21) // 125)     # ns_to_cycles(ns), inlined: once per program
         self._cycles += cycles
         if self._in_slice:
-            # The slice was sized to end at the next event or check: time jumped forward
-            # by `cycles`, so it has that many instructions less to run.
-            ctr, cnt = self._ctr.value, self._cnt.value
-            self._cnt.value = max(ctr, cnt - cycles)
+            # Time jumped forward inside the slice: it must still end by the next event.
+            # A long stall (an erase) ends it at once, so the run looks around (its stop
+            # condition) before going on; short ones (a program) do not, or a flash loop
+            # would end a slice every few words.
+            ctr = self._ctr.value
+            limit = ctr if cycles >= CHECK_CYCLES else self._event_horizon - self._cycles
+            if limit < self._cnt.value:
+                self._cnt.value = max(ctr, limit)
 
     def frame_out(self, frame: bytes) -> None:
         self.frames_out.append((self.now_ns, bytes(frame)))
@@ -787,6 +801,7 @@ class Machine:
                 self._masked_slice = min(2 * self._masked_slice, SLICE)
             else:
                 self._masked_slice = MASKED_SLICE
+            self._event_horizon = min(self.scheduler.next_at(), deadline)
             budget -= self._slice(n)
 
     def _fire_due(self) -> None:
