@@ -60,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("pybench: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`pybench ... | head`): stop quietly, as cat would.
+        sys.stderr.close()
+        return 141
 
 
 if __name__ == "__main__":
