@@ -152,6 +152,7 @@ def to_html(result: CampaignResult) -> str:
     summ = [("golden run", f"{data['golden']['verdict']}: {data['golden']['reason']}"),
             ("cuts", s["cuts"]), ("failures", s["failures"]),
             ("joined a judged state", s["joined"]),
+            ("recoveries run", s["recoveries_run"]),
             *s["verdicts"].items(), ("wall time", f"{s['wall_s']} s ({s['cuts_per_s']} cuts/s)")]
     summary_rows = "\n".join(T.SUMMARY_ROW.format(name=html.escape(str(k)),
                                                   value=html.escape(str(v))) for k, v in summ)
