@@ -290,6 +290,11 @@ class CutRunner:
             rest = format_path(path[level + 1 :])
             digests = judged.digests(flash)
             found = judged.find(digests, rest, committed) if self.dedup else None
+            if found is not None and not found[1].judgement.verdict.ok:
+                # A failure keeps its own console and flash.bin: flash the judged run
+                # never read (staging, say) may differ, and whoever debugs it needs this
+                # cut's. Failures are few; their recoveries run.
+                found = None
             if found is not None:
                 first_state = first_state or found[0]
                 outcome = found[1]
