@@ -4,15 +4,6 @@
 #include "fw.h"
 #include "flash_layout.h"
 
-#define FLASH_KEYR REG(0x40023C04)
-#define FLASH_SR   REG(0x40023C0C)
-#define FLASH_CR   REG(0x40023C10)
-#define CR_PG      (1u << 0)
-#define CR_SER     (1u << 1)
-#define CR_STRT    (1u << 16)
-#define PSIZE_X32  (2u << 8)
-#define PSIZE_X16  (1u << 8)
-
 static void wait(void)
 {
     while (FLASH_SR & (1u << 16))

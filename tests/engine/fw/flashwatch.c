@@ -8,14 +8,6 @@
 #include "fw.h"
 #include "flash_layout.h"
 
-#define FLASH_KEYR REG(0x40023C04)
-#define FLASH_SR   REG(0x40023C0C)
-#define FLASH_CR   REG(0x40023C10)
-#define CR_PG      (1u << 0)
-#define CR_SER     (1u << 1)
-#define CR_STRT    (1u << 16)
-#define PSIZE_X32  (2u << 8)
-
 static volatile uint32_t *const spare = (volatile uint32_t *)SPARE_ADDR;
 
 static __attribute__((unused)) void wait(void)

@@ -31,6 +31,15 @@
 #define USART1_BRR REG(0x40011008)
 #define USART1_CR1 REG(0x4001100C)
 
+#define FLASH_KEYR REG(0x40023C04)
+#define FLASH_SR   REG(0x40023C0C)
+#define FLASH_CR   REG(0x40023C10)
+#define CR_PG      (1u << 0)
+#define CR_SER     (1u << 1)
+#define CR_STRT    (1u << 16)
+#define PSIZE_X16  (1u << 8)
+#define PSIZE_X32  (2u << 8)
+
 #define ICSR_PENDSVSET (1u << 28)
 #define AIRCR_VECTKEY  (0x05FAu << 16)
 #define AIRCR_SYSRESETREQ (1u << 2)
