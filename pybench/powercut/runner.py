@@ -18,11 +18,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pybench import layout
-from pybench.engine.base import Engine, FlashOp
+from pybench.engine.base import CutMode, Engine, FlashOp
 from pybench.errors import BenchError
-from pybench.powercut import oracle
+from pybench.powercut import oracle, states
 from pybench.powercut.cutspec import CutPath, format_path
-from pybench.powercut.judged import JudgedStates, state_name
+from pybench.powercut.judged import JudgedStates
 from pybench.powercut.oracle import Judgement, UpdateFacts, Verdict
 from pybench.powercut.phases import phase_of
 from pybench.powercut.plan import PlanOptions, plan_followups
@@ -86,8 +86,30 @@ class CutResult:
 
 
 @dataclass
+class _Passage:
+    """What a recovery that ended in the next cut did: its console, the flash operations
+    it completed, and what the cut operation left when it was torn (address, bytes: they
+    depend only on flash the run depended on, or wrote itself)."""
+
+    uart: str
+    ops: list[FlashOp]
+    torn: tuple[int, bytes] | None
+
+    def apply(self, flash: bytes) -> bytes:
+        """The flash this recovery left, run from `flash` (an equal state)."""
+        after = bytearray(flash)
+        for _, _, now in states.replay(self.ops, flash):
+            after = now
+        if self.torn is not None:
+            addr, data = self.torn
+            off = addr - layout.load().FLASH_BASE_ADDR
+            after[off : off + len(data)] = data
+        return bytes(after)
+
+
+@dataclass
 class _Outcome:
-    """What follows a power-on, cached by (flash hash, cuts still to come, committed)."""
+    """What follows a power-on when no cut comes any more (or the next one never came)."""
 
     judgement: Judgement
     recovery_ns: int
@@ -137,7 +159,7 @@ class CutRunner:
         self.flash_dir = flash_dir
         self.dedup = dedup          # False: run every recovery (to check the dedup)
         lay = layout.load()
-        self.judged: JudgedStates[_Outcome] = JudgedStates(
+        self.judged: JudgedStates[_Outcome | _Passage] = JudgedStates(
             [(a - lay.FLASH_BASE_ADDR, n) for a, n in zip(lay.sector_addrs, lay.sector_sizes,
                                                           strict=True)])
         self.golden = self._golden()
@@ -275,64 +297,87 @@ class CutRunner:
     def _recover(self, path: CutPath) -> tuple[_Outcome, str, str, bool]:
         """From the board off after path[0]: power-ons, later cuts, the verdict.
 
-        The last level's run (no cut armed) is watched: the flash sectors it depended on
-        name its state, and a later power-on that agrees on them takes its outcome."""
-        eng, sc, facts, judged = self.engine, self.scenario, self.golden.facts, self.judged
+        Every level's run is watched: the flash sectors it depended on name its state, and
+        a later power-on that agrees on them takes what followed without running: the
+        verdict for the last level, the flash the next cut left for the others."""
+        eng, facts, judged = self.engine, self.golden.facts, self.judged
         commit = self.golden.commit
         committed = commit is not None and commit < path[0].op_index
         first_state = ""
         uart_parts: list[str] = []
-        outcome: _Outcome | None = None
-        found: tuple[str, _Outcome] | None = None
+        ran = False
         for level in range(len(path)):
             flash = flash_image(eng)
             committed = committed or committed_in(flash, facts)
             rest = format_path(path[level + 1 :])
             digests = judged.digests(flash)
             found = judged.find(digests, rest, committed) if self.dedup else None
-            if found is not None and not found[1].judgement.verdict.ok:
+            if found is not None and isinstance(found[1], _Outcome) \
+                    and not found[1].judgement.verdict.ok:
                 # A failure keeps its own console and flash.bin: flash the judged run
                 # never read (staging, say) may differ, and whoever debugs it needs this
                 # cut's. Failures are few; their recoveries run.
                 found = None
             if found is not None:
                 first_state = first_state or found[0]
-                outcome = found[1]
-                break
-            sc.power_lost(eng)
-            eng.reset_trace()
-            nxt = path[level + 1] if level + 1 < len(path) else None
-            watching = nxt is None and eng.watch_flash()
-            eng.power_on()
-            t0, text0 = eng.now_ns, len(eng.uart().text)
-            eng.arm_power_cut(nxt)
-            state: dict[str, object] = {}
-            try:
-                ready = wait_ready(eng, state, SETTLE, sc.ready, sc.bound_ns,
-                                   sc.run_until(eng))
-            except PowerFailed:
-                uart_parts.append(eng.uart().text[text0:] + "\n--- power cut ---\n")
-                first_state = first_state or state_name(
-                    range(len(judged.sectors)), digests.of(range(len(judged.sectors))),
-                    committed)
-                continue
-            finally:
-                eng.arm_power_cut(None)
-            if nxt is not None:
-                judgement = Judgement(Verdict.CUT_MISSED,
-                                      f"recovery never reached the cut at level {level + 2}")
+                step = found[1]
             else:
-                judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed),
-                                         facts)
-            depended = eng.flash_depended() if watching else None
-            outcome = _Outcome(judgement, eng.now_ns - t0, eng.uart().text[text0:],
-                               flash_image(eng), list(eng.flash_trace()))
-            name = judged.add(digests, depended, rest, committed, outcome)
-            first_state = first_state or name
-            break
-        if outcome is None:  # every level's cut fired and the last one had no recovery
-            raise BenchError(f"cut {format_path(path)}: no recovery was run")
-        return outcome, first_state, "".join(uart_parts) + outcome.uart, found is None
+                step, depended = self._run_level(path, level, committed)
+                name = judged.add(digests, depended, rest, committed, step)
+                first_state = first_state or name
+            ran = found is None
+            if isinstance(step, _Outcome):
+                return step, first_state, "".join(uart_parts) + step.uart, ran
+            if found is not None:      # the flash the next cut left, as the judged run did
+                after = step.apply(flash)
+                for addr, size in self._sectors():
+                    off = addr - self._sectors()[0][0]
+                    if after[off : off + size] != flash[off : off + size]:
+                        eng.write_flash(addr, after[off : off + size])
+            uart_parts.append(step.uart + "\n--- power cut ---\n")
+        raise BenchError(f"cut {format_path(path)}: no recovery was run")
+
+    def _run_level(self, path: CutPath, level: int, committed: bool
+                   ) -> tuple[_Outcome | _Passage, frozenset[int] | None]:
+        """Power on and run (watched) until the verdict, or until the next cut fires; what
+        followed, and the flash sectors the run depended on."""
+        eng, sc, facts = self.engine, self.scenario, self.golden.facts
+        sc.power_lost(eng)
+        eng.reset_trace()
+        nxt = path[level + 1] if level + 1 < len(path) else None
+        eng.watch_flash()
+        eng.power_on()
+        t0, text0 = eng.now_ns, len(eng.uart().text)
+        eng.arm_power_cut(nxt)
+        state: dict[str, object] = {}
+        try:
+            ready = wait_ready(eng, state, SETTLE, sc.ready, sc.bound_ns, sc.run_until(eng))
+        except PowerFailed:
+            depended = eng.flash_depended()
+            trace = list(eng.flash_trace())
+            if nxt is None or not trace or trace[-1].index != nxt.op_index:
+                raise BenchError(f"level {level + 2}: power failed away from its cut") from None
+            cut_op = trace[-1]
+            done = trace if nxt.mode is CutMode.AFTER else trace[:-1]
+            torn = (cut_op.addr, eng.read_flash(cut_op.addr, cut_op.size)) \
+                if nxt.mode is CutMode.TORN else None
+            return _Passage(eng.uart().text[text0:], done, torn), depended
+        finally:
+            eng.arm_power_cut(None)
+        if nxt is not None:
+            judgement = Judgement(Verdict.CUT_MISSED,
+                                  f"recovery never reached the cut at level {level + 2}")
+        else:
+            judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed),
+                                     facts)
+        depended = eng.flash_depended()
+        return _Outcome(judgement, eng.now_ns - t0, eng.uart().text[text0:], flash_image(eng),
+                        list(eng.flash_trace())), depended
+
+    @staticmethod
+    def _sectors() -> list[tuple[int, int]]:
+        lay = layout.load()
+        return list(zip(lay.sector_addrs, lay.sector_sizes, strict=True))
 
     def _save_flash(self, path: CutPath, flash: bytes, uart: str) -> str:
         assert self.flash_dir is not None

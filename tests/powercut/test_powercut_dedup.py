@@ -48,9 +48,15 @@ def small_image(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_backdoor_copy_down(built: Path, small_image: Path) -> None:
+@pytest.mark.parametrize("plan", [
+    PlanOptions(kind=PlanKind.RANDOM, random_count=30, torn=True, seed=4),
+    PlanOptions(kind=PlanKind.RANDOM, random_count=8, torn=True, seed=5, depth=2,
+                depth_samples=4),
+], ids=["torn", "depth-2"])
+def test_backdoor_copy_down(built: Path, small_image: Path, plan: PlanOptions) -> None:
+    """With depth 2, a recovery that ends in the next cut is looked up too: the flash it
+    left is rebuilt from the judged run's operations."""
     elf = built / "boot.elf"
-    plan = PlanOptions(kind=PlanKind.RANDOM, random_count=30, torn=True, seed=4)
 
     def scenario() -> BackdoorScenario:
         sc = BackdoorScenario(elf, built / "mini-v1.img", small_image, platform_file())
