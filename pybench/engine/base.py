@@ -103,6 +103,9 @@ class Engine(ABC):
     """An emulated STM32F407 board: load, power, run, console, Ethernet, flash, snapshots."""
 
     name: str = "engine"
+    # Snapshots cost well under a millisecond and flash_op_count() is a local read:
+    # campaigns may take hundreds of snapshots and count operations at every check.
+    cheap_snapshots: bool = False
 
     # --- set-up -------------------------------------------------------------------
     @abstractmethod

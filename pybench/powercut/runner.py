@@ -36,6 +36,10 @@ SETTLE = "settle"
 # the spacing doubles, so a long update keeps between MAX_MARKS / 2 and MAX_MARKS of
 # them (each holds a copy of flash and RAM) without knowing its length in advance.
 MAX_MARKS = 192
+# An engine whose snapshots are slow (Renode saves the whole emulation to a file) gets
+# few of them, by virtual time only, at least this far apart.
+SLOW_MAX_MARKS = 24
+SLOW_EVERY_NS = 50_000_000
 
 
 @dataclass
@@ -176,12 +180,16 @@ class CutRunner:
         judgement: Judgement | None = None
         uart_start = len(eng.uart().text)
         spacing = self.spacing
+        max_marks = MAX_MARKS
+        if spacing is not None and not eng.cheap_snapshots:
+            spacing = Spacing(max(spacing.every_ns, SLOW_EVERY_NS), 0)
+            max_marks = SLOW_MAX_MARKS
 
         def mark(step: int) -> None:
             nonlocal spacing
             snaps.append(Snap(step, eng.flash_op_count(), eng.snapshot(), sc.save(), True))
             marks = [s for s in snaps if s.mark]
-            if len(marks) > MAX_MARKS and spacing is not None:
+            if len(marks) > max_marks and spacing is not None:
                 dropped = {id(s) for s in marks[1::2]}
                 snaps[:] = [s for s in snaps if id(s) not in dropped]
                 spacing = Spacing(2 * spacing.every_ns, 2 * spacing.every_ops)

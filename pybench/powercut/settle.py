@@ -27,7 +27,8 @@ DEFAULT_BOUND_NS = 30_000_000_000
 @dataclass(frozen=True)
 class Spacing:
     """How often the golden run keeps a snapshot inside a resumable step: after this much
-    virtual time or this many flash operations since the last one, whichever first."""
+    virtual time or this many flash operations since the last one (0: not counted),
+    whichever first."""
 
     every_ns: int
     every_ops: int
@@ -97,6 +98,7 @@ class CutEngine(Engine):
     def __init__(self, inner: Engine) -> None:
         self.inner = inner
         self.name = inner.name
+        self.cheap_snapshots = inner.cheap_snapshots
         self._spacing: Spacing | None = None
         self._on_mark: Callable[[], None] | None = None
         self._mark_ns = self._mark_ops = 0
@@ -110,11 +112,13 @@ class CutEngine(Engine):
         # Kept across run() calls: the wire runs the board in short steps while the host
         # talks, and each of them must count towards the next mark.
         self._mark_ns = self.inner.now_ns + spacing.every_ns
-        self._mark_ops = self.inner.flash_op_count() + spacing.every_ops
+        self._mark_ops = self.inner.flash_op_count() + spacing.every_ops \
+            if spacing.every_ops else 0
 
     def _mark_due(self) -> bool:
         inner = self.inner
-        return inner.now_ns >= self._mark_ns or inner.flash_op_count() >= self._mark_ops
+        return inner.now_ns >= self._mark_ns or (
+            self._mark_ops > 0 and inner.flash_op_count() >= self._mark_ops)
 
     def run(self, duration_ns: int, stop: StopCondition | None = None) -> RunResult:
         inner = self.inner

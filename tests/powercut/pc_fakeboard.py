@@ -147,6 +147,7 @@ class FakeBoard(Engine):
     """Test double (see the module docstring). Not the built-in engine, not Renode."""
 
     name = "fake"
+    cheap_snapshots = True     # plain Python objects, as the built-in engine's
 
     def __init__(self, bug: str | None = None) -> None:
         self.bug = bug

@@ -24,6 +24,7 @@ from pybench.platform import repl
 
 class BuiltinEngine(Engine):
     name = "builtin"
+    cheap_snapshots = True
 
     def __init__(self, check: bool = True) -> None:
         if check:
