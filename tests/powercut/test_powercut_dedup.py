@@ -6,10 +6,12 @@ with --no-dedup (every recovery run), and the cut results must be equal."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 
+from pybench import layout
 from pybench.image.format import padded, parse_image
 from pybench.paths import platform_file
 from pybench.powercut.campaign import CampaignConfig, CampaignResult, run_campaign
@@ -18,6 +20,7 @@ from pybench.powercut.runner import CutResult
 from pybench.powercut.scenario import BackdoorScenario, make_scenario
 
 SMALL = 16 * 1024
+STAGING = layout.load().STAGING_ADDR
 
 
 def _campaign(make_scenario: object, plan: PlanOptions, dedup: bool) -> CampaignResult:
@@ -78,3 +81,26 @@ def test_http_upload_and_copy_down(built: Path) -> None:
 
     fast, slow = _campaign(scenario, plan, True), _campaign(scenario, plan, False)
     _compare(fast, slow)
+
+
+def test_the_upload_keeps_snapshots_along_the_way(built: Path) -> None:
+    """The upload is resumable: the golden run keeps snapshots in its middle, although
+    the wire runs the board in short steps there (each must count towards the next)."""
+    from pybench.engine.builtin.engine import BuiltinEngine
+    from pybench.powercut.campaign import CampaignConfig, prepared_runner
+
+    config = CampaignConfig(
+        make_engine=BuiltinEngine,
+        make_scenario=lambda: make_scenario("http", built / "boot.elf", built / "app-v1.img",
+                                            built / "app-v2.img", platform_file()),
+        options=PlanOptions())
+    runner = prepared_runner(config)
+    assert runner.golden_ok()
+    names = [step.name for step in runner.scenario.steps()]
+    upload = names.index("upload")
+    inside = [s.trace_len for s in runner.golden.snaps if s.step == upload and s.mark]
+    staging_ops = sum(1 for op in runner.golden.trace
+                      if op.addr >= STAGING and op.kind.value == "program")
+    assert len(inside) >= 16, f"{len(inside)} snapshots during the upload"
+    gaps = [b - a for a, b in itertools.pairwise(inside)]
+    assert max(gaps) <= staging_ops // 8
