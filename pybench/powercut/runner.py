@@ -163,9 +163,10 @@ class CutRunner:
         self.flash_dir = flash_dir
         self.dedup = dedup          # False: run every recovery (to check the dedup)
         lay = layout.load()
-        self.judged: JudgedStates[_Outcome | _Passage] = JudgedStates(
-            [(a - lay.FLASH_BASE_ADDR, n) for a, n in zip(lay.sector_addrs, lay.sector_sizes,
-                                                          strict=True)])
+        # Each sector as (offset in a flash image, size).
+        self.sectors = [(a - lay.FLASH_BASE_ADDR, n)
+                        for a, n in zip(lay.sector_addrs, lay.sector_sizes, strict=True)]
+        self.judged: JudgedStates[_Outcome | _Passage] = JudgedStates(self.sectors)
         self.golden = self._golden()
 
     # --- the golden run ---------------------------------------------------------------
@@ -338,10 +339,10 @@ class CutRunner:
                 return step, first_state, "".join(uart_parts) + step.uart, ran
             if found is not None:      # the flash the next cut left, as the judged run did
                 after = step.apply(flash)
-                for addr, size in self._sectors():
-                    off = addr - self._sectors()[0][0]
+                base = layout.load().FLASH_BASE_ADDR
+                for off, size in self.sectors:
                     if after[off : off + size] != flash[off : off + size]:
-                        eng.write_flash(addr, after[off : off + size])
+                        eng.write_flash(base + off, after[off : off + size])
             uart_parts.append(step.uart + "\n--- power cut ---\n")
         raise BenchError(f"cut {format_path(path)}: no recovery was run")
 
@@ -381,11 +382,6 @@ class CutRunner:
         depended = eng.flash_depended()
         return _Outcome(judgement, eng.now_ns - t0, eng.uart().text[text0:], flash_image(eng),
                         list(eng.flash_trace())), depended
-
-    @staticmethod
-    def _sectors() -> list[tuple[int, int]]:
-        lay = layout.load()
-        return list(zip(lay.sector_addrs, lay.sector_sizes, strict=True))
 
     def _save_flash(self, path: CutPath, flash: bytes, uart: str) -> str:
         assert self.flash_dir is not None
