@@ -72,10 +72,12 @@ class JudgedStates(Generic[T]):
         return None
 
     def add(self, digests: SectorDigests, depended: frozenset[int] | None, rest: str,
-            committed: bool, value: T) -> str:
-        """Remember a judged run; `depended` None means every sector. Returns its name."""
+            committed: bool, value: T | None) -> str:
+        """Remember a judged run (None: only name it); `depended` None means every
+        sector. Returns the state's name."""
         which = tuple(range(len(self.sectors))) if depended is None else tuple(sorted(depended))
         digest = digests.of(which)
         name = state_name(which, digest, committed)
-        self._groups.setdefault((which, rest, committed), {})[digest] = (name, value)
+        if value is not None:
+            self._groups.setdefault((which, rest, committed), {})[digest] = (name, value)
         return name

@@ -332,7 +332,7 @@ class CutRunner:
                 step = found[1]
             else:
                 step, depended = self._run_level(path, level, committed)
-                name = judged.add(digests, depended, rest, committed, step)
+                name = judged.add(digests, depended, rest, committed, self._kept(step))
                 first_state = first_state or name
             ran = found is None
             if isinstance(step, _Outcome):
@@ -345,6 +345,17 @@ class CutRunner:
                         eng.write_flash(base + off, after[off : off + size])
             uart_parts.append(step.uart + "\n--- power cut ---\n")
         raise BenchError(f"cut {format_path(path)}: no recovery was run")
+
+    def _kept(self, step: _Outcome | _Passage) -> _Outcome | _Passage | None:
+        """What the table keeps of a run: not a failure (never reused), not the final
+        flash (only a failure's is saved), the recovery's trace only for follow-ups.
+        A campaign on a bad bootloader may judge thousands of states."""
+        if not isinstance(step, _Outcome):
+            return step
+        if not step.judgement.verdict.ok:
+            return None
+        return replace(step, final_flash=b"",
+                       recovery_trace=step.recovery_trace if self.options.depth > 1 else [])
 
     def _run_level(self, path: CutPath, level: int, committed: bool
                    ) -> tuple[_Outcome | _Passage, frozenset[int] | None]:

@@ -44,3 +44,12 @@ def test_no_dependence_known_means_the_whole_flash() -> None:
     assert table.find(table.digests(flash(b"boot", b"jrnA", b"AAAAAAAB")), "", True) is None
     assert table.add(table.digests(first), None, "", True, "y").endswith("+c")
     assert len(table) == 1
+
+
+def test_a_state_only_named_is_not_found() -> None:
+    """Failures are named (for the joined counts) but never reused."""
+    table: JudgedStates[str] = JudgedStates(SECTORS)
+    f = flash(b"boot", b"jrnA", b"AAAAAAAA")
+    named = table.add(table.digests(f), frozenset({1}), "", False, None)
+    assert table.find(table.digests(f), "", False) is None and len(table) == 0
+    assert named == table.add(table.digests(f), frozenset({1}), "", False, "kept")
