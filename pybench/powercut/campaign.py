@@ -74,13 +74,12 @@ def run_campaign(config: CampaignConfig) -> CampaignResult:
     runner = prepared_runner(config)
     if not runner.golden_ok():
         return CampaignResult(config, runner.golden, [], time.perf_counter() - started)
-    spacing = runner.spacing
     paths: list[CutPath] = [(c,) for c in plan_cuts(runner.golden.trace,
                                                       runner.plan_options())]
     results: list[CutResult] = []
     level = 1
     while paths:
-        done = run_paths(paths, runner, lambda: make_runner(config, spacing), config.jobs,
+        done = run_paths(paths, runner, lambda: prepared_runner(config), config.jobs,
                          f"level {level}", config.quiet)
         results += done
         paths = sorted({p for r in done for p in r.followups}, key=path_key)

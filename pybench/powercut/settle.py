@@ -123,18 +123,18 @@ class CutEngine(Engine):
     def run(self, duration_ns: int, stop: StopCondition | None = None) -> RunResult:
         inner = self.inner
         end = inner.now_ns + duration_ns
+        due = self._mark_due
+
+        def stop_or_mark() -> bool:
+            return bool(stop and stop()) or due()
+
         while True:
-            spacing, on_mark = self._spacing, self._on_mark
-            if spacing is None or on_mark is None:
+            on_mark = self._on_mark
+            if self._spacing is None or on_mark is None:
                 result = inner.run(max(0, end - inner.now_ns), stop)
                 if result.reason is StopReason.POWER_CUT:
                     raise PowerFailed(result)
                 return result
-            due = self._mark_due
-
-            def stop_or_mark(due: Callable[[], bool] = due) -> bool:
-                return bool(stop and stop()) or due()
-
             result = inner.run(max(0, min(end, self._mark_ns + 1) - inner.now_ns),
                                stop_or_mark)
             if result.reason is StopReason.POWER_CUT:

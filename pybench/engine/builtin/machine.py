@@ -470,13 +470,16 @@ class Machine:
     def _flush_dirty(self) -> None:
         lo, hi = self._dirty
         if lo < hi:
-            # uc.ctl_remove_cache(lo, hi), straight through the C API: once per slice
-            # that programmed flash, and the Python wrapper cost ~10 us.
-            status = uclib.uc_ctl(self._uch, _REMOVE_CACHE, ctypes.c_uint64(lo),
-                                  ctypes.c_uint64(hi))
-            if status:
-                raise UcError(status)
+            self._remove_cache(lo, hi)
             self._dirty = (NEVER, 0)
+
+    def _remove_cache(self, lo: int, hi: int) -> None:
+        """Drop code translated from [lo, hi): uc.ctl_remove_cache straight through the C
+        API (once per slice that programmed flash; the Python wrapper cost ~10 us)."""
+        status = uclib.uc_ctl(self._uch, _REMOVE_CACHE, ctypes.c_uint64(lo),
+                              ctypes.c_uint64(hi))
+        if status:
+            raise UcError(status)
 
     # --- Bus (what models may ask) -----------------------------------------------------
     @property
@@ -949,7 +952,7 @@ class Machine:
             if mem is not self.flash_mem or self._flash_gen != snap.flash_generation:
                 mem.load(data)
                 # Code translated from the old content is stale (cheaper than a TB flush).
-                self.uc.ctl_remove_cache(mem.base, mem.end)
+                self._remove_cache(mem.base, mem.end)
         self._flash_gen = snap.flash_generation
         self._flash_saved = (snap.flash_generation, snap.memories[self.memories.index(
             self.flash_mem)])
@@ -992,7 +995,7 @@ class Machine:
         if addr not in self._breakpoints:
             self._breakpoints[addr] = self.uc.hook_add(UC_HOOK_CODE, self._on_breakpoint,
                                                        None, addr, addr)
-            self.uc.ctl_remove_cache(addr, addr + 4)
+            self._remove_cache(addr, addr + 4)
 
     def remove_breakpoint(self, addr: int) -> None:
         handle = self._breakpoints.pop(addr & ~1, None)
