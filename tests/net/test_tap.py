@@ -193,7 +193,9 @@ def _bridge_until_done(kernel: KernelSide, port: TapPort, cmd: list[str],
             if proc.poll() is None:
                 proc.kill()
         out, err = proc.communicate()
-    assert bridge.frames_in > 0 and bridge.frames_out > 0
+    assert bridge.frames_in > 0 and bridge.frames_out > 0, (
+        f"{cmd[4:]} exited {proc.returncode} with {bridge.frames_in} frames in, "
+        f"{bridge.frames_out} out: {err.decode(errors='replace').strip()}")
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
