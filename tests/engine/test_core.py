@@ -97,7 +97,7 @@ def test_undefined_instruction_is_a_hardfault_event(board: Any, fw_elf: Build,
     assert result.reason == StopReason.DEADLINE
     faults = [e.detail for e in board.events() if e.kind == "fault"]
     assert len(faults) == 1 and "undefined instruction" in faults[0]
-    assert faults[0].endswith("-> HardFault")
+    assert "-> HardFault; CFSR=0x00010000 HFSR=0x40000000" in faults[0]
     state = board.cpu_state()
     assert state.in_fault_handler and state.ipsr == 3 and not state.lockup
     cfsr, hfsr, _ = read_results(board, elf, 3)

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from pybench.engine.builtin import eth
-from pybench.engine.builtin.eth import (
+from pybench.engine.builtin.peripherals import eth
+from pybench.engine.builtin.peripherals.eth import (
     DMABMR,
     DMACHRDR,
     DMAIER,
@@ -36,7 +36,7 @@ from pybench.engine.builtin.eth import (
     insert_checksums,
     mac_hash_index,
 )
-from pybench.engine.builtin.phy import EthernetPhy
+from pybench.engine.builtin.peripherals.phy import EthernetPhy
 
 SRAM = 0x20000000
 DEV_MAC = bytes.fromhex("020000f40701")
@@ -557,7 +557,7 @@ def test_unknown_register_reported_once(bus: FakeBus, mac: EthernetMac) -> None:
     assert mac.read(0x700, 4) == 0
     mac.read(0x700, 4)
     mac.write(0x1028, 4, 5)
-    assert [k for k, _ in bus.events] == ["unmapped", "unmapped"]
+    assert [k for k, _ in bus.events] == ["unmodelled", "unmodelled"]
     assert "0x40028700" in bus.events[0][1]
 
 

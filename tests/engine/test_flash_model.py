@@ -9,7 +9,7 @@ import pytest
 
 from pybench import layout
 from pybench.engine.base import CutMode, FlashOp, FlashOpKind, PowerCut
-from pybench.engine.builtin.flash import STORE_AS_IS, FlashInterface, StoreOutcome, rules_module
+from pybench.engine.builtin.peripherals.flash import STORE_AS_IS, FlashInterface, StoreOutcome, rules_module
 from pybench.errors import BenchError
 
 R: Any = rules_module()
@@ -268,7 +268,7 @@ def test_unknown_register_is_reported_once(rig: Rig) -> None:
     assert rig.flash.read(0x20, 4) == 0
     rig.flash.write(0x20, 4, 1)
     rig.flash.read(0x20, 4)
-    unmapped = [d for k, d in rig.bus.events if k == "unmapped"]
+    unmapped = [d for k, d in rig.bus.events if k == "unmodelled"]
     assert len(unmapped) == 1 and "0x40023c20" in unmapped[0]
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from pybench.engine.builtin import phy as p
-from pybench.engine.builtin.phy import AUTONEG_NS, EthernetPhy, negotiated
+from pybench.engine.builtin.peripherals import phy as p
+from pybench.engine.builtin.peripherals.phy import AUTONEG_NS, EthernetPhy, negotiated
 
 PROPS = {"Id1": 0x0007, "Id2": 0xC131, "BasicStatus": 0x782D,
          "AutoNegotiationAdvertisement": 0x01E1,

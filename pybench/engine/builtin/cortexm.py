@@ -58,6 +58,9 @@ _S_REGS = [a.UC_ARM_REG_S0 + i for i in range(16)]
 _FRAME_REGS = [a.UC_ARM_REG_R0, a.UC_ARM_REG_R1, a.UC_ARM_REG_R2, a.UC_ARM_REG_R3,
                a.UC_ARM_REG_R12, a.UC_ARM_REG_LR]
 
+# Debug registers (offsets in the SCS): DEMCR enables the DWT (TRCENA).
+DHCSR, DCRSR, DCRDR, DEMCR = 0xDF0, 0xDF4, 0xDF8, 0xDFC
+
 # SysTick registers (offsets in the SCS).
 SYST_CSR, SYST_RVR, SYST_CVR, SYST_CALIB = 0x010, 0x014, 0x018, 0x01C
 CSR_ENABLE, CSR_TICKINT, CSR_CLKSOURCE, CSR_COUNTFLAG = 1, 2, 4, 1 << 16
@@ -116,6 +119,7 @@ class SystemControlSpace(Peripheral):
         super().__init__(name, base, size, bus, props)
         self.prio_mask = int(props.get("priorityMask", 0xF0)) & 0xFF
         self.core: Core | None = None
+        self.dwt: Any = None         # the DWT model, which keeps DEMCR (dwt.py)
         self.reset()
 
     def bind(self, core: Core) -> None:
@@ -453,6 +457,10 @@ class SystemControlSpace(Peripheral):
             return self._icsr()
         if word == 0xD24:
             return self._shcsr()
+        if word == DEMCR:
+            return self.dwt.demcr if self.dwt is not None else 0
+        if word in (DHCSR, DCRSR, DCRDR):
+            return 0                          # no debugger attached through the core
         return regs.get(word)
 
     def _icsr(self) -> int:
@@ -551,6 +559,11 @@ class SystemControlSpace(Peripheral):
         elif word == 0xD38:
             self.bfar = value
         elif word == 0xD3C:
+            pass
+        elif word == DEMCR:
+            if self.dwt is not None:
+                self.dwt.write_demcr(value)
+        elif word in (DHCSR, DCRSR, DCRDR):
             pass
         elif word == 0xD88:
             self.cpacr = value & 0x00F0_0000

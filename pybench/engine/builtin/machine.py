@@ -31,6 +31,7 @@ from unicorn import (
     UC_HOOK_CODE,
     UC_HOOK_INTR,
     UC_HOOK_MEM_UNMAPPED,
+    UC_HOOK_MEM_WRITE_PROT,
     UC_MEM_FETCH_UNMAPPED,
     UC_MEM_WRITE_UNMAPPED,
     UC_MODE_THUMB,
@@ -45,9 +46,10 @@ from unicorn import unicorn_const as uconst
 from unicorn.unicorn_py3.unicorn import uclib
 
 from pybench.engine.base import BoardEvent, CpuState, RunResult, StopReason
-from pybench.engine.builtin import cortexm, mmio, registry
+from pybench.engine.builtin import bitband, chipmap, cortexm, mmio, registry, sysmem
 from pybench.engine.builtin.cortexm import BadReturn, Fault, Lockup, SystemControlSpace
-from pybench.engine.builtin.flash import STORE_AS_IS
+from pybench.engine.builtin.peripherals.flash import STORE_AS_IS
+from pybench.engine.builtin.dwt import Dwt
 from pybench.engine.builtin.flashwatch import FlashWatch
 from pybench.engine.builtin.loader import Segment
 from pybench.engine.builtin.peripheral import Peripheral
@@ -175,6 +177,20 @@ def cycles_to_ns(cycles: int) -> int:
     return cycles * 125 // 21
 
 
+def fetch_fault(addr: int) -> Fault:
+    """An instruction fetch that fails at addr. The default memory map (ARMv7-M B3.1)
+    makes the peripheral, device and system regions execute-never: a fetch there is a
+    MemManage fault (IACCVIOL, MMFAR not valid) even with the MPU off; a jump to an
+    erased vector (0xFFFFFFFF) ends there. A fetch from nothing in an executable region
+    is a bus error (BusFault IBUSERR)."""
+    addr &= ~1
+    if 0x4000_0000 <= addr < 0x6000_0000 or addr >= 0xA000_0000:
+        return Fault(cortexm.MEMMANAGE, cortexm.CFSR_IACCVIOL,
+                     f"MemManage: instruction fetch from execute-never 0x{addr:08x}")
+    return Fault(cortexm.BUSFAULT, cortexm.CFSR_IBUSERR,
+                 f"BusFault: instruction fetch from 0x{addr:08x}")
+
+
 class Memory:
     """A memory of the board: a host buffer mapped into unicorn."""
 
@@ -247,8 +263,20 @@ class Snapshot:
 class Machine:
     """One board: CPU, memories, models, virtual time; runs slices and answers the Bus."""
 
-    def __init__(self, platform: Platform):
+    def __init__(self, platform: Platform, strict: bool = False, vbat_held: bool = False):
         self.platform = platform
+        # strict: an access to a register no model answers is a BusFault (as on a chip
+        # without that peripheral) instead of reading 0 with an "unmodelled" event.
+        self.strict = strict
+        # The board keeps VBAT up across power cuts (a coin cell): the backup domain
+        # (RTC backup registers, backup SRAM) keeps its content when power comes back.
+        self.vbat_held = vbat_held
+        # End run() at the first fault, with its registers, instead of letting the
+        # firmware's handler run (pybench boot does this).
+        self.stop_on_fault = False
+        self.unmodelled: dict[int, str] = {}   # word address -> first access, for listings
+        self._fault_stop: str | None = None
+        self.reset_cause = "power-on"
         self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
         self.uc.ctl_set_cpu_model(a.UC_CPU_ARM_CORTEX_M4)
         handle = self.uc._uch.value
@@ -299,12 +327,17 @@ class Machine:
         self.models: list[Peripheral] = registry.build(platform, self)
         self.scs = self._find_scs()
         self.scs.bind(self)
+        for model in self.models:
+            if isinstance(model, Dwt):
+                model.bind(self)
+                self.scs.dwt = model
         self.flash_ctrl: Any = next((m for m in self.models if hasattr(m, "cpu_store")), None)
         if self.flash_ctrl is not None:
             self.flash_ctrl.attach_memory(self.flash)
         self._pages: dict[int, list[tuple[int, int, Peripheral]]] = {}
         self._keep: list[Any] = []          # C callbacks unicorn holds: keep them alive
         self._map_models()
+        self._map_chip()
         self._install_hooks()
         self._pristine = self.uc.context_save()
         self.debug = DebugPort(self)
@@ -376,7 +409,7 @@ class Machine:
         """Register access of a region that holds one model (the common, fast case)."""
         lo, hi = model.base, model.base + model.size
         delta = base - lo
-        mread, mwrite, fault = model.read, model.write, self._bus_fault
+        mread, mwrite, none = model.read, model.write, self._no_model
         if lo == base and hi % PAGE == 0:
             # The model fills its pages: unicorn can call it directly (its values are
             # of the access size by the Peripheral contract).
@@ -385,14 +418,13 @@ class Machine:
         def read(offset: int, size: int) -> int:
             if lo <= base + offset < hi:
                 return mread(offset + delta, size) & _MASK[size]
-            fault(base + offset, "read")
-            return 0
+            return none(base + offset, "read")
 
         def write(offset: int, size: int, value: int) -> None:
             if lo <= base + offset < hi:
                 mwrite(offset + delta, size, value & _MASK[size])
             else:
-                fault(base + offset, "write")
+                none(base + offset, "write")
 
         return read, write
 
@@ -401,19 +433,101 @@ class Machine:
             addr = base + offset
             model = self._page_model(addr)
             if model is None:
-                self._bus_fault(addr, "read")
-                return 0
+                return self._no_model(addr, "read")
             return model.read(addr - model.base, size) & _MASK[size]
 
         def write(offset: int, size: int, value: int) -> None:
             addr = base + offset
             model = self._page_model(addr)
             if model is None:
-                self._bus_fault(addr, "write")
+                self._no_model(addr, "write")
                 return
             model.write(addr - model.base, size, value & _MASK[size])
 
         return read, write
+
+    def _map_chip(self) -> None:
+        """What the chip has besides the platform's models and memories: the unmodelled
+        rest of its peripheral blocks, the bit-band aliases, the system memory (OTP, UID,
+        flash size) and the option bytes."""
+        taken = set(self._pages)
+        for mem in self.memories:
+            taken.update(range(mem.base // PAGE, (mem.end - 1) // PAGE + 1))
+        pages = sorted({p for b in chipmap.BLOCKS
+                        for p in range(b.base // PAGE, (b.end - 1) // PAGE + 1)} - taken)
+        runs: list[list[int]] = []
+        for page in pages:
+            if runs and runs[-1][1] == page:
+                runs[-1][1] = page + 1
+            else:
+                runs.append([page, page + 1])
+        for first, end in runs:
+            base = first * PAGE
+
+            def read(offset: int, size: int, base: int = base) -> int:
+                return self._no_model(base + offset, "read")
+
+            def write(offset: int, size: int, value: int, base: int = base) -> None:
+                self._no_model(base + offset, "write")
+
+            mmio.map_region(self.uc, base, (end - first) * PAGE, read, write, self._keep)
+        for alias, target in ((bitband.SRAM_ALIAS, bitband.SRAM_BASE),
+                              (bitband.PERIPH_ALIAS, bitband.PERIPH_BASE)):
+            band = bitband.BitBand(target, self.bus_read, self.bus_write)
+            mmio.map_region(self.uc, alias, bitband.ALIAS_SIZE, band.read, band.write,
+                            self._keep)
+        self.sysmem = sysmem.SystemMemory(self.uc, self._flash_rules, self._bus_fault)
+        self.sysmem.map(self._keep)
+
+    def _flash_rules(self) -> Any:
+        return None if self.flash_ctrl is None else self.flash_ctrl.rules
+
+    # --- the bus as the CPU's bit-band unit sees it --------------------------------------
+    def bus_read(self, addr: int, size: int) -> int:
+        """A read of `size` bytes at addr as the CPU would do it: memory, a model, or
+        an unmodelled register (for the bit-band unit)."""
+        for mem in self.memories:
+            if mem.contains(addr, size):
+                off = addr - mem.base
+                return int.from_bytes(mem.view[off : off + size], "little")
+        model = self._page_model(addr)
+        if model is None:
+            return self._no_model(addr, "read")
+        return model.read(addr - model.base, size) & _MASK[size]
+
+    def bus_write(self, addr: int, size: int, value: int) -> None:
+        for mem in self.memories:
+            if mem.contains(addr, size):
+                if mem is self.flash_mem:
+                    self._bus_fault(addr, "write")
+                    return
+                off = addr - mem.base
+                mem.view[off : off + size] = (value & _MASK[size]).to_bytes(size, "little")
+                return
+        model = self._page_model(addr)
+        if model is None:
+            self._no_model(addr, "write")
+            return
+        model.write(addr - model.base, size, value & _MASK[size])
+
+    def _no_model(self, addr: int, access: str) -> int:
+        """An access no model answers: inside a block the chip has, an unmodelled
+        register (reads 0, writes dropped, one event per register) unless strict; a
+        reserved address is a BusFault, as on the chip."""
+        if self.strict or chipmap.block_at(addr) is None:
+            self._bus_fault(addr, access)
+            return 0
+        self.unmodelled_access(addr, access)
+        return 0
+
+    def unmodelled_access(self, addr: int, access: str) -> None:
+        """Note an access to a register nothing models (once per register)."""
+        word = addr & ~3
+        if word in self.unmodelled:
+            return
+        text = f"{chipmap.describe(word)}: {access} at pc 0x{self.cpu_pc():08x}"
+        self.unmodelled[word] = text
+        self.event("unmodelled", text)
 
     def _install_hooks(self) -> None:
         uc = self.uc
@@ -424,6 +538,9 @@ class Machine:
             mmio.hook_write_prot_raw(uc, fm.base, fm.end - 1, self._flash_store_hook(),
                                      self._keep)
         uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
+        # A store into the system memory, OTP or UID: refused, a BusFault at its address.
+        uc.hook_add(UC_HOOK_MEM_WRITE_PROT, self._on_rom_store, None, sysmem.ROM_BASE,
+                    sysmem.ROM_BASE + sysmem.ROM_SIZE - 1)
         uc.hook_add(UC_HOOK_INTR, self._on_intr)
 
     # --- memory as a bus master --------------------------------------------------------
@@ -436,6 +553,8 @@ class Machine:
     def read_mem(self, addr: int, size: int) -> bytes:
         if addr < self.flash_mem.size:
             addr += self.flash_mem.base    # the boot alias
+        if self.sysmem.contains(addr, size):
+            return self.sysmem.read(addr, size)
         mem = self.memory_at(addr, size)
         if mem is self.flash_mem and self.watch.active:
             self.watch.note(addr, size)
@@ -608,6 +727,11 @@ class Machine:
         self._unmapped = (access, addr)
         return False
 
+    def _on_rom_store(self, uc: Any, access: int, addr: int, size: int, value: int,
+                      _: Any) -> bool:
+        self._unmapped = (UC_MEM_WRITE_UNMAPPED, addr)
+        return False
+
     def _on_flash_store(self, addr: int, size: int, value: int) -> bool:
         """A CPU store into flash on a board without a flash controller: ignored (unicorn
         drops the store, and nothing writes it)."""
@@ -701,6 +825,9 @@ class Machine:
             elif intno == 7:
                 self._halt = f"bkpt at 0x{pc:08x}"
                 uc.emu_stop()
+            elif intno == 3:
+                self._fault = fetch_fault(pc)
+                uc.emu_stop()
             else:
                 self._fault = Fault(cortexm.USAGEFAULT, cortexm.CFSR_UNDEFINSTR,
                                     f"UsageFault: CPU exception {intno} at 0x{pc:08x}")
@@ -748,6 +875,7 @@ class Machine:
         self._stop_request = None
         self._reset_request = False
         self._fault = None
+        self._fault_stop = None
         self._halt = None
         self.event("reset", why)
 
@@ -766,6 +894,9 @@ class Machine:
         while True:
             if not self.powered:
                 return RunResult(StopReason.POWER_CUT, self.now_ns, "the board is off")
+            result = self._pending_stop() if self._fault_stop is not None else None
+            if result is not None:
+                return result
             if self.lockup:
                 return RunResult(StopReason.FAULT, self.now_ns, "lockup")
             self._fire_due()
@@ -815,6 +946,9 @@ class Machine:
             cb()
 
     def _pending_stop(self) -> RunResult | None:
+        if self._fault_stop is not None:
+            line, self._fault_stop = self._fault_stop, None
+            return RunResult(StopReason.FAULT, self.now_ns, line)
         if self._stop_request is not None:
             reason, self._stop_request = self._stop_request, None
             if reason == "power-cut" or (self.flash_ctrl is not None
@@ -899,8 +1033,7 @@ class Machine:
         if code in (uconst.UC_ERR_FETCH_UNMAPPED, uconst.UC_ERR_FETCH_PROT):
             if self._unmapped and self._unmapped[0] == UC_MEM_FETCH_UNMAPPED:
                 pc = self._unmapped[1]
-            return Fault(cortexm.BUSFAULT, cortexm.CFSR_IBUSERR,
-                         f"BusFault: instruction fetch from 0x{pc:08x}")
+            return fetch_fault(pc)
         if code == uconst.UC_ERR_INSN_INVALID:
             return Fault(cortexm.USAGEFAULT, cortexm.CFSR_UNDEFINSTR,
                          f"UsageFault: undefined instruction at 0x{pc:08x}")
@@ -908,18 +1041,30 @@ class Machine:
                      f"UsageFault: {error} at 0x{pc:08x}")
 
     def _raise_fault(self, fault: Fault) -> None:
+        pc = self.cpu_pc()
         try:
             target = self.scs.fault_target(fault)
             self.scs.record_fault(fault)
-            self.event("fault", f"{fault.detail} -> {cortexm.exception_name(target)}")
+            self._fault_event(f"{fault.detail} -> {cortexm.exception_name(target)}", pc)
             self.sleeping = False
-            self.scs.enter(target, self.cpu_pc())
+            self.scs.enter(target, pc)
         except Lockup as e:
             self._do_lockup(str(e))
 
+    def fault_registers(self) -> str:
+        scs = self.scs
+        return (f"CFSR=0x{scs.cfsr:08x} HFSR=0x{scs.hfsr:08x} MMFAR=0x{scs.mmfar:08x}"
+                f" BFAR=0x{scs.bfar:08x}")
+
+    def _fault_event(self, what: str, pc: int) -> None:
+        line = f"{what}; {self.fault_registers()} PC=0x{pc:08x}"
+        self.event("fault", line)
+        if self.stop_on_fault and self._fault_stop is None:
+            self._fault_stop = line
+
     def _do_lockup(self, detail: str) -> None:
         self.lockup = True
-        self.event("fault", f"lockup: {detail}")
+        self._fault_event(f"lockup: {detail}", self.cpu_pc())
 
     # --- state --------------------------------------------------------------------------
     def cpu_state(self) -> CpuState:
@@ -973,6 +1118,7 @@ class Machine:
         self._halt = None
         self._halted_at = None
         self._fault = None
+        self._fault_stop = None
 
     def _save_flash(self) -> bytes:
         gen, data = self._flash_saved

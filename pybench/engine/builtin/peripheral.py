@@ -100,14 +100,19 @@ class Peripheral(ABC):
         """Restore what save() returned."""
 
     def unknown(self, offset: int, access: str) -> None:
-        """An access to a register this model does not know: reported once per offset.
-
-        Reads of unknown registers return 0 and writes are dropped, but never silently.
-        """
-        if offset not in self._reported:
-            self._reported.add(offset)
-            self.bus.event(
-                "unmapped",
-                f"{self.name}: {access} of unknown register at 0x{self.base + offset:08x}"
-                f" (offset 0x{offset:03x})",
-            )
+        """An access to a register this model does not know: reported once per offset
+        (as the machine reports registers of blocks nobody models: "unmodelled", with
+        the PC). Reads of unknown registers return 0 and writes are dropped, but never
+        silently."""
+        if offset in self._reported:
+            return
+        self._reported.add(offset)
+        report = getattr(self.bus, "unmodelled_access", None)
+        if report is not None:
+            report(self.base + offset, access)
+            return
+        self.bus.event(
+            "unmodelled",
+            f"{self.name}: {access} of unknown register at 0x{self.base + offset:08x}"
+            f" (offset 0x{offset:03x})",
+        )

@@ -8,23 +8,27 @@ reported once as an "unmapped" event and left off the bus (accesses then fault).
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import Any
 
 from pybench.engine.builtin.peripheral import Bus, Peripheral
 from pybench.errors import BenchError
 from pybench.platform.repl import Entry, Platform
 
-MODEL_MODULES = (
+# The core's own models; every module of peripherals/ is a model module too.
+CORE_MODEL_MODULES = (
     "pybench.engine.builtin.cortexm",
-    "pybench.engine.builtin.rcc",
-    "pybench.engine.builtin.pwr",
-    "pybench.engine.builtin.syscfg",
-    "pybench.engine.builtin.gpio",
-    "pybench.engine.builtin.usart",
-    "pybench.engine.builtin.flash",
-    "pybench.engine.builtin.eth",
-    "pybench.engine.builtin.phy",
+    "pybench.engine.builtin.dwt",
 )
+
+
+def model_modules() -> list[str]:
+    """The core's model modules and every module of the peripherals package."""
+    from pybench.engine.builtin import peripherals
+
+    found = sorted(m.name for m in pkgutil.iter_modules(peripherals.__path__)
+                   if not m.name.startswith("_"))
+    return [*CORE_MODEL_MODULES, *(f"{peripherals.__name__}.{n}" for n in found)]
 
 # Types the machine itself is (no model).
 CORE_TYPES = ("CPU.CortexM",)
@@ -34,6 +38,7 @@ CORE_TYPES = ("CPU.CortexM",)
 # RMII there) until platforms/stm32f407-eth.repl lists it.
 IMPLIED = (
     Entry("dbgmcu", "Miscellaneous.STM32_DBGMCU", "sysbus", 0xE0042000, 0x400),
+    Entry("dwt", "Miscellaneous.DWT", "sysbus", 0xE0001000, 0x1000),
     Entry("syscfg", "Miscellaneous.STM32_SYSCFG", "sysbus", 0x40013800, 0x400),
 )
 
@@ -43,7 +48,7 @@ IMPLIED = (
 def model_classes() -> dict[str, type[Peripheral]]:
     """repl type -> model class, over the model modules present in this checkout."""
     found: dict[str, type[Peripheral]] = {}
-    for name in MODEL_MODULES:
+    for name in model_modules():
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as e:
