@@ -32,8 +32,10 @@ def test_boot_until_matches(fw_elf: Callable[..., Path],
     out = capsys.readouterr().out.splitlines()
     assert rc == 0
     assert out[:3] == ["hello from systick", "tick 10", "tick 20"]
-    assert out[-1].startswith("boot: condition at 20.0")
-    assert "faults: 0" in out[-1]
+    summary = [line for line in out if line.startswith("boot:")]
+    assert summary[0].startswith("boot: condition at 20.0")
+    assert "faults: 0" in summary[0]
+    assert out[-1] == "unmodelled registers: none"
 
 
 def test_boot_until_not_seen_fails(fw_elf: Callable[..., Path],
@@ -42,13 +44,19 @@ def test_boot_until_not_seen_fails(fw_elf: Callable[..., Path],
     out = capsys.readouterr().out.splitlines()
     assert rc == 1
     assert out[0] == "about to fault"
-    assert "faults: 1" in out[-1] and "undefined instruction" in out[-1]
+    # The fault ends the run with a line naming it, its registers and the PC.
+    summary = [line for line in out if line.startswith("boot:")][0]
+    assert summary.startswith("boot: fault at")
+    assert "undefined instruction" in summary and "CFSR=0x00010000" in summary
+    assert "HFSR=0x40000000" in summary and "PC=0x" in summary
 
 
 def test_boot_time_runs_out(fw_elf: Callable[..., Path],
                             capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["boot", "--elf", str(fw_elf("systick")), "--time", "12ms"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1].startswith("boot: deadline at 12.000 ms")
+    out = capsys.readouterr().out.splitlines()
+    assert [line for line in out if line.startswith("boot:")][0].startswith(
+        "boot: deadline at 12.000 ms")
 
 
 def test_missing_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,12 @@ import pytest
 
 from pybench import layout
 from pybench.engine.base import CutMode, FlashOp, FlashOpKind, PowerCut
-from pybench.engine.builtin.peripherals.flash import STORE_AS_IS, FlashInterface, StoreOutcome, rules_module
+from pybench.engine.builtin.peripherals.flash import (
+    STORE_AS_IS,
+    FlashInterface,
+    StoreOutcome,
+    rules_module,
+)
 from pybench.errors import BenchError
 
 R: Any = rules_module()

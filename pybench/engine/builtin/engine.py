@@ -26,9 +26,16 @@ class BuiltinEngine(Engine):
     name = "builtin"
     cheap_snapshots = True
 
-    def __init__(self, check: bool = True) -> None:
+    def __init__(self, check: bool = True, strict: bool = False,
+                 vbat_held: bool = False) -> None:
+        """strict: a register no model answers is a BusFault (default: reads 0, an
+        "unmodelled" event). vbat_held: the board keeps VBAT up (a coin cell), so the
+        backup domain survives power cuts."""
         if check:
             selftest.ensure()
+        self.strict = strict
+        self.vbat_held = vbat_held
+        self.stop_on_fault = False
         self._machine: Machine | None = None
         self._frames_taken = 0
 
@@ -40,8 +47,14 @@ class BuiltinEngine(Engine):
 
     # --- set-up -------------------------------------------------------------------
     def load_platform(self, platform: Path) -> None:
-        self._machine = Machine(repl.load(Path(platform)))
+        self._machine = Machine(repl.load(Path(platform)), strict=self.strict,
+                                vbat_held=self.vbat_held)
+        self._machine.stop_on_fault = self.stop_on_fault
         self._frames_taken = 0
+
+    def unmodelled(self) -> list[str]:
+        """The registers the firmware touched that no model answers, first access each."""
+        return list(self.machine.unmodelled.values())
 
     def load_elf(self, elf: Path) -> None:
         self.machine.load_segments(loader.elf_segments(Path(elf)), str(elf))

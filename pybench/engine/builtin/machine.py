@@ -48,11 +48,11 @@ from unicorn.unicorn_py3.unicorn import uclib
 from pybench.engine.base import BoardEvent, CpuState, RunResult, StopReason
 from pybench.engine.builtin import bitband, chipmap, cortexm, mmio, registry, sysmem
 from pybench.engine.builtin.cortexm import BadReturn, Fault, Lockup, SystemControlSpace
-from pybench.engine.builtin.peripherals.flash import STORE_AS_IS
 from pybench.engine.builtin.dwt import Dwt
 from pybench.engine.builtin.flashwatch import FlashWatch
 from pybench.engine.builtin.loader import Segment
 from pybench.engine.builtin.peripheral import Peripheral
+from pybench.engine.builtin.peripherals.flash import STORE_AS_IS
 from pybench.engine.builtin.scheduler import NEVER, Scheduler
 from pybench.errors import BenchError
 from pybench.layout import load as load_layout
@@ -68,6 +68,7 @@ CHECK_CYCLES = CPU_HZ // 10_000          # the stop condition runs at least ever
 # unmasking instruction and the exception entry for short critical sections.
 MASKED_SLICE = 16
 PAGE = 1024                              # unicorn's ARM target page
+BKPSRAM_BASE = 0x4002_4000               # backup SRAM: in the backup domain (VBAT)
 # Offset of uc_struct.emu_counter in unicorn 2.1.4 (emu_count follows it); the self-test
 # checks it before the engine relies on it.
 EMU_COUNTER_OFFSET = 1368
@@ -307,6 +308,7 @@ class Machine:
         self._observed = False
         self._stop_request: str | None = None
         self._reset_request = False
+        self._reset_why = "SYSRESETREQ"
         self._fault: Fault | None = None
         self._lockup_detail: str | None = None
         self._halt: str | None = None
@@ -685,9 +687,20 @@ class Machine:
         if self._in_slice and self.scs.wakes():
             self._stop_after_instruction()
 
-    def request_system_reset(self) -> None:
+    def request_system_reset(self, cause: str = "SYSRESETREQ") -> None:
+        """Reset the chip after this instruction (SYSRESETREQ, or a watchdog: "IWDG",
+        "WWDG"); RAM and time are kept, the models see the cause."""
         self._reset_request = True
+        self._reset_why = cause
         self._stop_after_instruction()
+
+    def peer(self, cls: type) -> Any:
+        """The first model of class `cls` on this board, or None (models that work
+        together: the timers ask the RCC for their clock, the MAC asks SYSCFG)."""
+        for m in self.models:
+            if isinstance(m, cls):
+                return m
+        return None
 
     def _observe(self) -> None:
         self._observed = True
@@ -850,8 +863,8 @@ class Machine:
     # --- power and reset ----------------------------------------------------------------
     def power_on(self) -> None:
         for mem in self.memories:
-            if mem.writable:
-                mem.clear()
+            if mem.writable and not (self.vbat_held and mem.base == BKPSRAM_BASE):
+                mem.clear()     # backup SRAM keeps its content while VBAT holds
         # Start on a whole nanosecond count (21 cycles are exactly 125 ns): every time in
         # ns the models compute from here rounds the same way whenever power comes back,
         # so a run from power-on does not depend on when it started.
@@ -860,8 +873,9 @@ class Machine:
 
     def _reset(self, why: str) -> None:
         self.scheduler.clear()
+        self.reset_cause = why
         for m in self.models:
-            m.reset()
+            m.system_reset(why)
         self.uc.context_restore(self._pristine)
         self.uc.ctl_flush_tb()
         self._dirty = (NEVER, 0)
@@ -905,7 +919,7 @@ class Machine:
                 return result
             if self._reset_request:
                 self._reset_request = False
-                self._reset("SYSRESETREQ")
+                self._reset(self._reset_why)
                 continue
             if stop is not None and (self._observed or self._cycles >= next_check):
                 self._observed = False

@@ -91,6 +91,12 @@ class Peripheral(ABC):
     def reset(self) -> None:
         """Power-on or system reset: registers to their reset values."""
 
+    def system_reset(self, cause: str) -> None:
+        """A reset of the chip: cause is "power-on", "SYSRESETREQ", "IWDG" or "WWDG".
+        Models of the backup domain or of reset flags keep state across some; the
+        rest just reset."""
+        self.reset()
+
     @abstractmethod
     def save(self) -> Any:
         """State for a snapshot: plain, immutable-enough data (tuples, bytes, ints)."""

@@ -52,7 +52,7 @@ class SystemMemory:
                         self._write_option_bytes, keep)
 
     def contains(self, addr: int, n: int) -> bool:
-        return ROM_BASE <= addr and addr + n <= ROM_BASE + ROM_SIZE
+        return addr >= ROM_BASE and addr + n <= ROM_BASE + ROM_SIZE
 
     def read(self, addr: int, n: int) -> bytes:
         off = addr - ROM_BASE

@@ -3,6 +3,8 @@ so IDR reads back what ODR drives; BSRR sets and resets ODR bits."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pybench.engine.builtin.regfile import RegisterBank
 
 MODER, OTYPER, OSPEEDR, PUPDR, IDR, ODR, BSRR, LCKR, AFRL, AFRH = range(0, 0x28, 4)
@@ -24,9 +26,58 @@ class GpioPort(RegisterBank):
         values.update(_RESET_BY_PORT.get((self.base - PORTS_BASE) >> 10, {}))
         return values
 
+    @property
+    def port(self) -> int:
+        """0 for GPIOA, 1 for GPIOB, ... (the number SYSCFG_EXTICRx uses)."""
+        return (self.base - PORTS_BASE) >> 10
+
+    def reset(self) -> None:
+        super().reset()
+        self.driven_mask = 0      # pins the bench drives from outside
+        self.driven = 0
+
+    def save(self) -> Any:
+        return (super().save(), self.driven_mask, self.driven)
+
+    def load(self, state: Any) -> None:
+        regs, self.driven_mask, self.driven = state
+        super().load(regs)
+
+    def idr(self) -> int:
+        return ((self.regs[ODR] & ~self.driven_mask) | (self.driven & self.driven_mask)) \
+            & 0xFFFF
+
+    def drive(self, pin: int, level: bool | None) -> None:
+        """The bench drives `pin` high or low from outside (None: let it go). A change
+        reaches EXTI line `pin` when SYSCFG_EXTICR selects this port for it."""
+        before = self.idr()
+        bit = 1 << pin
+        if level is None:
+            self.driven_mask &= ~bit
+        else:
+            self.driven_mask |= bit
+            self.driven = self.driven | bit if level else self.driven & ~bit
+        after = self.idr()
+        if (before ^ after) & bit:
+            self._to_exti(pin, bool(after & bit))
+
+    def _to_exti(self, pin: int, level: bool) -> None:
+        from pybench.engine.builtin.peripherals.exti import Exti
+        from pybench.engine.builtin.peripherals.syscfg import Syscfg
+
+        peer = getattr(self.bus, "peer", None)
+        if peer is None:
+            return
+        exti, syscfg = peer(Exti), peer(Syscfg)
+        if exti is None:
+            return
+        selected = 0 if syscfg is None else syscfg.exti_port(pin)
+        if selected == self.port:
+            exti.line_input(pin, level)
+
     def read_reg(self, offset: int) -> int:
         if offset == IDR:
-            return self.regs[ODR] & 0xFFFF
+            return self.idr()
         if offset == BSRR:
             return 0
         return self.regs[offset]
