@@ -45,7 +45,7 @@ def test_boot_until_not_seen_fails(fw_elf: Callable[..., Path],
     assert rc == 1
     assert out[0] == "about to fault"
     # The fault ends the run with a line naming it, its registers and the PC.
-    summary = [line for line in out if line.startswith("boot:")][0]
+    summary = next(line for line in out if line.startswith("boot:"))
     assert summary.startswith("boot: fault at")
     assert "undefined instruction" in summary and "CFSR=0x00010000" in summary
     assert "HFSR=0x40000000" in summary and "PC=0x" in summary
@@ -55,7 +55,7 @@ def test_boot_time_runs_out(fw_elf: Callable[..., Path],
                             capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["boot", "--elf", str(fw_elf("systick")), "--time", "12ms"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert [line for line in out if line.startswith("boot:")][0].startswith(
+    assert next(line for line in out if line.startswith("boot:")).startswith(
         "boot: deadline at 12.000 ms")
 
 

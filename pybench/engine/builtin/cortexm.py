@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 from unicorn import arm_const as a
 
+from pybench.engine.builtin.mpu import OFFSETS as MPU_OFFSETS
+from pybench.engine.builtin.mpu import Mpu
 from pybench.engine.builtin.peripheral import Bus, Peripheral
 from pybench.engine.builtin.regfile import RegisterBank, merge
 
@@ -34,6 +36,8 @@ FAULT_HANDLERS = (HARDFAULT, MEMMANAGE, BUSFAULT, USAGEFAULT)
 
 # CFSR bits (UsageFault << 16 | BusFault << 8 | MemManage).
 CFSR_IACCVIOL = 1 << 0
+CFSR_DACCVIOL = 1 << 1
+CFSR_MMARVALID = 1 << 7
 CFSR_IBUSERR = 1 << 8
 CFSR_PRECISERR = 1 << 9
 CFSR_STKERR = 1 << 12
@@ -94,6 +98,8 @@ class Core(Protocol):
 
     def lockup(self, detail: str) -> None: ...
 
+    def mpu_changed(self) -> None: ...
+
 
 class Lockup(Exception):
     """A fault the core cannot take (a fault in HardFault or NMI): the CPU locks up."""
@@ -120,6 +126,7 @@ class SystemControlSpace(Peripheral):
         self.prio_mask = int(props.get("priorityMask", 0xF0)) & 0xFF
         self.core: Core | None = None
         self.dwt: Any = None         # the DWT model, which keeps DEMCR (dwt.py)
+        self.mpu = Mpu()
         self.reset()
 
     def bind(self, core: Core) -> None:
@@ -146,6 +153,8 @@ class SystemControlSpace(Peripheral):
         self.fpccr = 0xC000_0000
         self.fpcar = 0
         self.fpdscr = 0
+        if hasattr(self, "mpu"):
+            self.mpu.reset()
         # SysTick: the counter is described by (base_cycle, base_value) while enabled.
         self.syst_csr = 0
         self.syst_rvr = 0
@@ -160,14 +169,17 @@ class SystemControlSpace(Peripheral):
                 self.vtor, self.prigroup, self.scr, self.ccr, self.shcsr_ena, self.cfsr,
                 self.hfsr, self.dfsr, self.mmfar, self.bfar, self.cpacr, self.fpccr,
                 self.fpcar, self.fpdscr, self.syst_csr, self.syst_rvr, self.syst_cvr,
-                self.syst_base, self.syst_wrap, self.syst_wrap_at, self.syst_countflag)
+                self.syst_base, self.syst_wrap, self.syst_wrap_at, self.syst_countflag,
+                self.mpu.save())
 
     def load(self, state: Any) -> None:
         (self.pending, self.active, self.enabled, self.levels, prio,
          self.vtor, self.prigroup, self.scr, self.ccr, self.shcsr_ena, self.cfsr,
          self.hfsr, self.dfsr, self.mmfar, self.bfar, self.cpacr, self.fpccr,
          self.fpcar, self.fpdscr, self.syst_csr, self.syst_rvr, self.syst_cvr,
-         self.syst_base, self.syst_wrap, self.syst_wrap_at, self.syst_countflag) = state
+         self.syst_base, self.syst_wrap, self.syst_wrap_at, self.syst_countflag,
+         mpu) = state
+        self.mpu.load(mpu)
         self.prio = list(prio)
 
     # --- interrupt lines (Bus.set_irq lands here) ---------------------------------------
@@ -459,6 +471,8 @@ class SystemControlSpace(Peripheral):
             return self._shcsr()
         if word == DEMCR:
             return self.dwt.demcr if self.dwt is not None else 0
+        if word in MPU_OFFSETS:
+            return self.mpu.read(word)
         if word in (DHCSR, DCRSR, DCRDR):
             return 0                          # no debugger attached through the core
         return regs.get(word)
@@ -563,6 +577,10 @@ class SystemControlSpace(Peripheral):
         elif word == DEMCR:
             if self.dwt is not None:
                 self.dwt.write_demcr(value)
+        elif word in MPU_OFFSETS:
+            self.mpu.write(word, value)
+            if self.core is not None:
+                self.core.mpu_changed()
         elif word in (DHCSR, DCRSR, DCRDR):
             pass
         elif word == 0xD88:

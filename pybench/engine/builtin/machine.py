@@ -30,9 +30,12 @@ from unicorn import (
     UC_ARCH_ARM,
     UC_HOOK_CODE,
     UC_HOOK_INTR,
+    UC_HOOK_MEM_READ,
     UC_HOOK_MEM_UNMAPPED,
+    UC_HOOK_MEM_WRITE,
     UC_HOOK_MEM_WRITE_PROT,
     UC_MEM_FETCH_UNMAPPED,
+    UC_MEM_WRITE,
     UC_MEM_WRITE_UNMAPPED,
     UC_MODE_THUMB,
     UC_PROT_ALL,
@@ -309,6 +312,9 @@ class Machine:
         self._stop_request: str | None = None
         self._reset_request = False
         self._reset_why = "SYSRESETREQ"
+        self._mpu_hooks: list[Any] = []
+        self._mpu_regions: list[Any] = []
+        self._mpu_undo: tuple[int, bytes] | None = None
         self._fault: Fault | None = None
         self._lockup_detail: str | None = None
         self._halt: str | None = None
@@ -694,6 +700,56 @@ class Machine:
         self._reset_why = cause
         self._stop_after_instruction()
 
+    def mpu_changed(self) -> None:
+        """An MPU register was written: the regions apply after this instruction."""
+        self._stop_after_instruction()
+
+    def _apply_mpu(self) -> None:
+        """Hooks over the ranges of the MPU regions that take rights away (mpu.py)."""
+        mpu = self.scs.mpu
+        mpu.changed = False
+        for handle in self._mpu_hooks:
+            self.uc.hook_del(handle)
+        self._mpu_hooks = []
+        self._mpu_regions = mpu.regions() if mpu.enabled else []
+        for region in self._mpu_regions:
+            if not region.restricts:
+                continue
+            lo, hi = region.base, region.base + region.size - 1
+            if region.ap != 3:
+                self._mpu_hooks.append(self.uc.hook_add(
+                    UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, self._on_mpu_access, None, lo, hi))
+            if region.xn:
+                self._mpu_hooks.append(self.uc.hook_add(
+                    UC_HOOK_CODE, self._on_mpu_fetch, None, lo, hi))
+        self.uc.ctl_flush_tb()
+
+    def _privileged(self) -> bool:
+        ipsr, control = self.uc.reg_read_batch([a.UC_ARM_REG_IPSR, a.UC_ARM_REG_CONTROL])
+        return bool(ipsr & 0x1FF) or not control & 1
+
+    def _on_mpu_access(self, uc: Any, access: int, addr: int, size: int, value: int,
+                       _: Any) -> None:
+        kind = "write" if access == UC_MEM_WRITE else "read"
+        if self._fault is not None or self.scs.mpu.check(
+                self._mpu_regions, addr, kind, self._privileged()):
+            return
+        if kind == "write" and any(m.contains(addr, size) and m.writable
+                                   for m in self.memories):
+            self._mpu_undo = (addr, self.read_mem(addr, size))
+        self._fault = Fault(cortexm.MEMMANAGE, cortexm.CFSR_DACCVIOL | cortexm.CFSR_MMARVALID,
+                            f"MemManage: MPU denies {kind} at 0x{addr:08x}"
+                            f" (pc 0x{self.cpu_pc():08x})", addr)
+        uc.emu_stop()
+
+    def _on_mpu_fetch(self, uc: Any, addr: int, size: int, _: Any) -> None:
+        if self._fault is not None or self.scs.mpu.check(
+                self._mpu_regions, addr, "fetch", self._privileged()):
+            return
+        self._fault = Fault(cortexm.MEMMANAGE, cortexm.CFSR_IACCVIOL,
+                            f"MemManage: MPU region is execute-never at 0x{addr:08x}")
+        uc.emu_stop()
+
     def peer(self, cls: type) -> Any:
         """The first model of class `cls` on this board, or None (models that work
         together: the timers ask the RCC for their clock, the MAC asks SYSCFG)."""
@@ -878,6 +934,7 @@ class Machine:
             m.system_reset(why)
         self.uc.context_restore(self._pristine)
         self.uc.ctl_flush_tb()
+        self._apply_mpu()
         self._dirty = (NEVER, 0)
         sp, pc = struct.unpack("<II", self.flash.read(self.flash.base, 8))
         self.uc.reg_write(a.UC_ARM_REG_MSP, sp)
@@ -1017,6 +1074,12 @@ class Machine:
         self._cycles += executed
         if self.watch._pending:
             self.watch.release_pending()
+        if self._mpu_undo is not None:
+            addr, old = self._mpu_undo
+            self._mpu_undo = None
+            self.write_mem(addr, old)          # the denied store never happened
+        if self.scs.mpu.changed:
+            self._apply_mpu()
         self._flush_dirty()
         if error is not None:
             self._fault = self._fault or self._fault_from_error(error)
@@ -1117,6 +1180,7 @@ class Machine:
             self.flash_mem)])
         for model, state in zip(self.models, snap.models, strict=True):
             model.load(state)
+        self._apply_mpu()
         self._dirty = (NEVER, 0)
         self._cycles = snap.cycles
         self.scheduler.load(snap.scheduler)
