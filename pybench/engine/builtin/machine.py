@@ -315,6 +315,7 @@ class Machine:
         self._mpu_hooks: list[Any] = []
         self._mpu_regions: list[Any] = []
         self._mpu_undo: tuple[int, bytes] | None = None
+        self._late_fault: Fault | None = None
         self._fault: Fault | None = None
         self._lockup_detail: str | None = None
         self._halt: str | None = None
@@ -332,6 +333,7 @@ class Machine:
         self.memories: list[Memory] = []
         self._map_memories()
         self.watch = FlashWatch(self.uc, self.flash_mem.base, load_layout().sector_sizes)
+        self.watch.on_guarded_access = self._on_guarded_flash_access
         self.models: list[Peripheral] = registry.build(platform, self)
         self.scs = self._find_scs()
         self.scs.bind(self)
@@ -700,6 +702,27 @@ class Machine:
         self._reset_why = cause
         self._stop_after_instruction()
 
+    def guard_flash(self, on: bool) -> None:
+        """An erase runs behind code in RAM (on) or ended (off): while it runs every
+        flash access stalls until its end (flashwatch.py, the erase guard)."""
+        self.watch.want_guard(on)
+        if self._in_slice:
+            self._stop_after_instruction()
+        else:
+            self.watch.release_pending()
+
+    def _on_guarded_flash_access(self) -> None:
+        if self.flash_ctrl is not None:
+            self.flash_ctrl.wait_for_operation()
+
+    def bus_error(self, detail: str) -> None:
+        """A peripheral answered a write with a bus error (the flash interface after a
+        wrong key): an imprecise BusFault, taken once the writing instruction retired."""
+        if self._late_fault is None:
+            self._late_fault = Fault(cortexm.BUSFAULT, cortexm.CFSR_IMPRECISERR,
+                                     f"BusFault (imprecise): {detail}")
+        self._stop_after_instruction()
+
     def mpu_changed(self) -> None:
         """An MPU register was written: the regions apply after this instruction."""
         self._stop_after_instruction()
@@ -946,6 +969,7 @@ class Machine:
         self._stop_request = None
         self._reset_request = False
         self._fault = None
+        self._late_fault = None
         self._fault_stop = None
         self._halt = None
         self.event("reset", why)
@@ -1072,7 +1096,10 @@ class Machine:
             if self._halfword(self.cpu_pc() - 2) in _WFI:
                 self.sleeping = True
         self._cycles += executed
-        if self.watch._pending:
+        # Translated code is dropped before protections change: dropping it refills
+        # TLB entries of the range with the old rights (seen with the erase guard).
+        self._flush_dirty()
+        if self.watch.between_slices:
             self.watch.release_pending()
         if self._mpu_undo is not None:
             addr, old = self._mpu_undo
@@ -1080,7 +1107,6 @@ class Machine:
             self.write_mem(addr, old)          # the denied store never happened
         if self.scs.mpu.changed:
             self._apply_mpu()
-        self._flush_dirty()
         if error is not None:
             self._fault = self._fault or self._fault_from_error(error)
         if self._lockup_detail is not None:
@@ -1088,6 +1114,9 @@ class Machine:
             self._do_lockup(detail)
         elif self._fault is not None:
             fault, self._fault = self._fault, None
+            self._raise_fault(fault)
+        elif self._late_fault is not None:
+            fault, self._late_fault = self._late_fault, None
             self._raise_fault(fault)
         return executed
 
@@ -1196,6 +1225,7 @@ class Machine:
         self._halt = None
         self._halted_at = None
         self._fault = None
+        self._late_fault = None
         self._fault_stop = None
 
     def _save_flash(self) -> bytes:
