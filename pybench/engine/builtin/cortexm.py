@@ -133,6 +133,10 @@ class SystemControlSpace(Peripheral):
     def bind(self, core: Core) -> None:
         self.core = core
 
+    def stable_read(self, offset: int) -> bool:
+        # SysTick's counter moves with time and COUNTFLAG clears when read.
+        return offset & ~3 not in (SYST_CSR, SYST_CVR)
+
     # --- state -----------------------------------------------------------------------
     def reset(self) -> None:
         self.pending = 0             # bit n: exception n pending

@@ -84,6 +84,9 @@ class Dwt(Peripheral):
     def write_demcr(self, value: int) -> None:
         self._change(demcr=value)
 
+    def stable_read(self, offset: int) -> bool:
+        return offset & ~3 != CYCCNT
+
     # --- registers ---------------------------------------------------------------------
     def _read_word(self, word: int) -> int | None:
         if word == CTRL:

@@ -98,6 +98,7 @@ class BuiltinEngine(Engine):
         """Bytes typed at the console (USART1), one character time apart."""
         for model in self.machine.models:
             if hasattr(model, "receive") and model.repl_types == ("UART.STM32_UART",):
+                self.machine.touch()
                 model.receive(bytes(data))
                 return
         raise BenchError("builtin engine: the platform has no USART")
@@ -106,6 +107,7 @@ class BuiltinEngine(Engine):
     def send_frame(self, frame: bytes) -> None:
         for model in self.machine.models:
             if hasattr(model, "receive_frame"):
+                self.machine.touch()
                 model.receive_frame(bytes(frame))
                 return
         raise BenchError("builtin engine: the platform has no Ethernet MAC model")
@@ -126,6 +128,7 @@ class BuiltinEngine(Engine):
     def write_flash(self, addr: int, data: bytes) -> None:
         if not self._in_flash(addr, len(data)):
             self._bad_flash(addr, len(data))
+        self.machine.touch()
         self.machine.flash.write(addr, bytes(data))
 
     def _in_flash(self, addr: int, size: int) -> bool:

@@ -56,6 +56,7 @@ from pybench.engine.builtin.flashwatch import FlashWatch
 from pybench.engine.builtin.loader import Segment
 from pybench.engine.builtin.peripheral import Peripheral
 from pybench.engine.builtin.peripherals.flash import STORE_AS_IS
+from pybench.engine.builtin.pollskip import PollSkip
 from pybench.engine.builtin.scheduler import NEVER, Scheduler
 from pybench.errors import BenchError
 from pybench.layout import load as load_layout
@@ -330,6 +331,9 @@ class Machine:
         self._masked_slice = MASKED_SLICE
         self._event_horizon = NEVER        # the next event or the deadline of this slice
 
+        self.poll = PollSkip(self)
+        self.generation = 0                 # counts what the bench does to the board
+        self._quiet = 0                     # instructions the last slice ran uneventfully
         self.memories: list[Memory] = []
         self._map_memories()
         self.watch = FlashWatch(self.uc, self.flash_mem.base, load_layout().sector_sizes)
@@ -416,21 +420,24 @@ class Machine:
         mmio.map_region(self.uc, 0, alias, self._alias_read, self._alias_write, self._keep)
 
     def _model_access(self, base: int, model: Peripheral) -> tuple[Any, Any]:
-        """Register access of a region that holds one model (the common, fast case)."""
+        """Register access of a region that holds one model (the common, fast case).
+        While a polling loop is probed (pollskip.py), every access says whether it keeps
+        the loop exact."""
         lo, hi = model.base, model.base + model.size
         delta = base - lo
-        mread, mwrite, none = model.read, model.write, self._no_model
-        if lo == base and hi % PAGE == 0:
-            # The model fills its pages: unicorn can call it directly (its values are
-            # of the access size by the Peripheral contract).
-            return mread, mwrite
+        mread, mwrite, none, stable = model.read, model.write, self._no_model, model.stable_read
+        poll = self.poll
 
         def read(offset: int, size: int) -> int:
             if lo <= base + offset < hi:
+                if poll.probing:
+                    poll.access(stable(offset + delta))
                 return mread(offset + delta, size) & _MASK[size]
             return none(base + offset, "read")
 
         def write(offset: int, size: int, value: int) -> None:
+            if poll.probing:
+                poll.unstable = True
             if lo <= base + offset < hi:
                 mwrite(offset + delta, size, value & _MASK[size])
             else:
@@ -439,14 +446,20 @@ class Machine:
         return read, write
 
     def _dispatch_access(self, base: int) -> tuple[Any, Any]:
+        poll = self.poll
+
         def read(offset: int, size: int) -> int:
             addr = base + offset
             model = self._page_model(addr)
             if model is None:
                 return self._no_model(addr, "read")
+            if poll.probing:
+                poll.access(model.stable_read(addr - model.base))
             return model.read(addr - model.base, size) & _MASK[size]
 
         def write(offset: int, size: int, value: int) -> None:
+            if poll.probing:
+                poll.unstable = True
             addr = base + offset
             model = self._page_model(addr)
             if model is None:
@@ -478,12 +491,13 @@ class Machine:
                 return self._no_model(base + offset, "read")
 
             def write(offset: int, size: int, value: int, base: int = base) -> None:
+                self.poll.unstable = True
                 self._no_model(base + offset, "write")
 
             mmio.map_region(self.uc, base, (end - first) * PAGE, read, write, self._keep)
         for alias, target in ((bitband.SRAM_ALIAS, bitband.SRAM_BASE),
                               (bitband.PERIPH_ALIAS, bitband.PERIPH_BASE)):
-            band = bitband.BitBand(target, self.bus_read, self.bus_write)
+            band = bitband.BitBand(target, self._unstable_read, self._unstable_write)
             mmio.map_region(self.uc, alias, bitband.ALIAS_SIZE, band.read, band.write,
                             self._keep)
         self.sysmem = sysmem.SystemMemory(self.uc, self._flash_rules, self._bus_fault)
@@ -519,6 +533,14 @@ class Machine:
             self._no_model(addr, "write")
             return
         model.write(addr - model.base, size, value & _MASK[size])
+
+    def _unstable_read(self, addr: int, size: int) -> int:
+        self.poll.unstable = True      # a bit-band access: not followed by the poll probe
+        return self.bus_read(addr, size)
+
+    def _unstable_write(self, addr: int, size: int, value: int) -> None:
+        self.poll.unstable = True
+        self.bus_write(addr, size, value)
 
     def _no_model(self, addr: int, access: str) -> int:
         """An access no model answers: inside a block the chip has, an unmodelled
@@ -580,6 +602,7 @@ class Machine:
 
     def load_segments(self, segments: list[Segment], source: str) -> None:
         """Write ELF segments or an image as a programmer would (no flash rules)."""
+        self.touch()
         for seg in segments:
             try:
                 mem = self.memory_at(seg.addr, len(seg.data))
@@ -773,6 +796,12 @@ class Machine:
                             f"MemManage: MPU region is execute-never at 0x{addr:08x}")
         uc.emu_stop()
 
+    def touch(self) -> None:
+        """The bench acted on the board (a frame, console input, a pin, flash written):
+        a polling loop found before may see something new."""
+        self.generation += 1
+        self.poll.forget()
+
     def peer(self, cls: type) -> Any:
         """The first model of class `cls` on this board, or None (models that work
         together: the timers ask the RCC for their clock, the MAC asks SYSCFG)."""
@@ -849,9 +878,13 @@ class Machine:
         watch = self.watch
         watched = watch.watched
 
+        poll = self.poll
+
         def on_store(_h: int, _access: int, addr: int, size: int, value: int,
                      _ud: int) -> bool:
             try:
+                if poll.probing:
+                    poll.unstable = True
                 end = addr + size
                 lo, hi = self._dirty
                 if addr < lo:
@@ -951,6 +984,7 @@ class Machine:
         self._reset("power-on")
 
     def _reset(self, why: str) -> None:
+        self.touch()
         self.scheduler.clear()
         self.reset_cause = why
         for m in self.models:
@@ -986,6 +1020,7 @@ class Machine:
         deadline = self._cycles + ns_to_cycles(duration_ns)
         budget = NEVER if max_instructions is None else max_instructions
         next_check = self._cycles + CHECK_CYCLES
+        self.poll.forget()          # the bench may have changed the board since the last run
         while True:
             if not self.powered:
                 return RunResult(StopReason.POWER_CUT, self.now_ns, "the board is off")
@@ -1007,6 +1042,7 @@ class Machine:
                 next_check = self._cycles + CHECK_CYCLES
                 if stop():
                     return RunResult(StopReason.CONDITION, self.now_ns)
+                self.poll.checked(self.generation)   # did it act on the board?
             if self._cycles >= deadline:
                 return RunResult(StopReason.DEADLINE, self.now_ns)
             if budget <= 0:
@@ -1031,13 +1067,20 @@ class Machine:
             else:
                 self._masked_slice = MASKED_SLICE
             self._event_horizon = min(self.scheduler.next_at(), deadline)
-            budget -= self._slice(n)
+            if max_instructions is None and not self.sleeping \
+                    and self.poll.try_skip(horizon, self._quiet):
+                continue
+            n = self.poll.slice_limit(n)
+            ran = self._slice(n)
+            self._quiet = ran if ran >= n else 0
+            budget -= ran
 
     def _fire_due(self) -> None:
         while True:
             cb = self.scheduler.pop_due(self._cycles)
             if cb is None:
                 return
+            self.poll.forget()
             cb()
 
     def _pending_stop(self) -> RunResult | None:
@@ -1063,6 +1106,7 @@ class Machine:
         if exc is None:
             return
         self.sleeping = False
+        self.poll.entered()
         try:
             self.scs.enter(exc, self.cpu_pc())
         except Lockup as e:
@@ -1227,6 +1271,7 @@ class Machine:
         self._fault = None
         self._late_fault = None
         self._fault_stop = None
+        self.poll.forget()
 
     def _save_flash(self) -> bytes:
         gen, data = self._flash_saved
@@ -1280,6 +1325,7 @@ class DebugPort:
         return values
 
     def write_core_reg(self, index: int, value: int) -> None:
+        self.m.touch()
         if not 0 <= index < len(_CORE_REGS):
             raise ValueError(f"no core register {index}")
         if index == 15:
@@ -1294,6 +1340,7 @@ class DebugPort:
 
     def write_memory(self, addr: int, data: bytes) -> None:
         m = self.m
+        m.touch()
         if m.flash_mem.contains(addr, len(data)):
             m.flash.write(addr, data)
             return

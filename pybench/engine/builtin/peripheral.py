@@ -91,6 +91,13 @@ class Peripheral(ABC):
     def reset(self) -> None:
         """Power-on or system reset: registers to their reset values."""
 
+    def stable_read(self, offset: int) -> bool:
+        """A read at `offset` has no side effect and its value changes only by CPU writes
+        or by this model's scheduled callbacks, never by the mere passing of time: a
+        loop polling it may be skipped up to the next event (pollskip.py). False unless
+        a model says so."""
+        return False
+
     def system_reset(self, cause: str) -> None:
         """A reset of the chip: cause is "power-on", "SYSRESETREQ", "IWDG" or "WWDG".
         Models of the backup domain or of reset flags keep state across some; the

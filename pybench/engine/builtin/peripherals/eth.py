@@ -238,6 +238,10 @@ class EthernetMac(Peripheral):
         self._irq_level = level
         self.bus.set_irq(self.irq, level)
 
+    def stable_read(self, offset: int) -> bool:
+        # DMASR changes only with frames and register writes (the polled driver's loop).
+        return offset == DMASR
+
     # --- register access ------------------------------------------------------------
     def read(self, offset: int, size: int) -> int:
         if offset == DMASR and size == 4:

@@ -73,6 +73,9 @@ class Exti(Peripheral):
                 self.levels[irq] = level
                 self.bus.set_irq(irq, level)
 
+    def stable_read(self, offset: int) -> bool:
+        return True
+
     # --- registers ---------------------------------------------------------------------
     def read(self, offset: int, size: int) -> int:
         word = offset & ~3

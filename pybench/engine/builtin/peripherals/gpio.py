@@ -50,6 +50,9 @@ class GpioPort(RegisterBank):
     def drive(self, pin: int, level: bool | None) -> None:
         """The bench drives `pin` high or low from outside (None: let it go). A change
         reaches EXTI line `pin` when SYSCFG_EXTICR selects this port for it."""
+        touch = getattr(self.bus, "touch", None)
+        if touch is not None:
+            touch()
         before = self.idr()
         bit = 1 << pin
         if level is None:

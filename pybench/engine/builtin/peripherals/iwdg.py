@@ -88,6 +88,9 @@ class Iwdg(Peripheral):
         self.bus.event("watchdog", f"{self.name}: IWDG counter reached 0: system reset")
         self.bus.request_system_reset("IWDG")  # type: ignore[attr-defined]
 
+    def stable_read(self, offset: int) -> bool:
+        return True                       # the counter is not readable
+
     # --- registers ---------------------------------------------------------------------
     def read(self, offset: int, size: int) -> int:
         word = offset & ~3

@@ -47,6 +47,7 @@ class StmTimer(Peripheral):
         self.basic = base in _BASIC_BASES
         self.top = 0xFFFF_FFFF if base in _WIDE_BASES else 0xFFFF
         self.known = _BASIC if self.basic else _GENERAL
+        self._rcc: Any = False           # the RCC model, looked up on first use
         self.reset()
 
     # --- state -------------------------------------------------------------------------
@@ -77,7 +78,9 @@ class StmTimer(Peripheral):
         return int(getattr(self.bus, "cycles", 0))
 
     def clock_hz(self) -> int:
-        rcc = self.bus.peer(Rcc) if hasattr(self.bus, "peer") else None
+        if self._rcc is False:
+            self._rcc = self.bus.peer(Rcc) if hasattr(self.bus, "peer") else None
+        rcc = self._rcc
         if rcc is None:
             return CPU_HZ // 2
         clocks = rcc.clocks()
@@ -150,6 +153,9 @@ class StmTimer(Peripheral):
         if level != self._irq_level and self.irq is not None:
             self._irq_level = level
             self.bus.set_irq(self.irq, level)
+
+    def stable_read(self, offset: int) -> bool:
+        return offset & ~3 != CNT         # the counter moves with time; UIF at events
 
     # --- registers ---------------------------------------------------------------------
     def read(self, offset: int, size: int) -> int:
