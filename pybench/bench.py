@@ -61,7 +61,7 @@ def engine_figures() -> list[Figure]:
 
     b = build_dir()
     figures = [benchmarks.compute_mips(), benchmarks.flash_words_per_second(),
-               benchmarks.snapshot_restore_ms()]
+               benchmarks.polling_speed(), benchmarks.snapshot_restore_ms()]
     boot = benchmarks.boot_time(b / "boot.elf", r"^net: up", image=b / "app-v1.img")
     boot.update(name="boot to application's net: up", goal_wall_s=1.0,
                 ok=boot["ok"] and boot["wall_s"] < 1.0)

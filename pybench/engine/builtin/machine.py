@@ -1333,6 +1333,13 @@ class DebugPort:
         self.m.uc.reg_write(_CORE_REGS[index], value & 0xFFFFFFFF)
 
     def read_memory(self, addr: int, n: int) -> bytes:
+        m = self.m
+        rules = m._flash_rules()
+        if rules is not None and rules.read_protection() and (
+                m.flash_mem.contains(addr, 1) or addr < m.flash_mem.size):
+            # RDP level 1 or 2: the debug port cannot read flash (RM0090 3.6.3).
+            raise ValueError(f"0x{addr:08x}: flash read protection (RDP level "
+                             f"{rules.read_protection()}) blocks debug reads")
         try:
             return self.m.read_mem(addr, n)
         except ValueError:
