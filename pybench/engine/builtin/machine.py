@@ -263,6 +263,7 @@ class Snapshot:
     console: tuple[int, int, str]
     events: int
     lockup: bool
+    unmodelled: tuple[tuple[int, str], ...] = ()
 
 
 class Machine:
@@ -1238,6 +1239,7 @@ class Machine:
             console=(self._console_len, len(self.console_lines), self._partial),
             events=len(self.events),
             lockup=self.lockup,
+            unmodelled=tuple(self.unmodelled.items()),
         )
 
     def restore(self, snap: Snapshot) -> None:
@@ -1264,6 +1266,7 @@ class Machine:
             self._console_len = length
         del self.console_lines[nlines:]
         del self.events[snap.events:]
+        self.unmodelled = dict(snap.unmodelled)
         self._stop_request = None
         self._reset_request = False
         self._halt = None

@@ -117,13 +117,13 @@ class Peripheral(ABC):
         (as the machine reports registers of blocks nobody models: "unmodelled", with
         the PC). Reads of unknown registers return 0 and writes are dropped, but never
         silently."""
+        report = getattr(self.bus, "unmodelled_access", None)
+        if report is not None:
+            report(self.base + offset, access)     # the machine keeps one per register
+            return
         if offset in self._reported:
             return
         self._reported.add(offset)
-        report = getattr(self.bus, "unmodelled_access", None)
-        if report is not None:
-            report(self.base + offset, access)
-            return
         self.bus.event(
             "unmodelled",
             f"{self.name}: {access} of unknown register at 0x{self.base + offset:08x}"

@@ -349,6 +349,7 @@ class FlashInterface(Peripheral):
     # --- reset and snapshots --------------------------------------------------------
     def reset(self) -> None:
         self._drop_completion()
+        self._guard(False)
         self.rules.reset()
         if self._irq_level:
             self._irq_level = False
@@ -357,9 +358,12 @@ class FlashInterface(Peripheral):
     def save(self) -> Any:
         # The machine's snapshot holds its scheduler whole, the completion callback
         # included, so the handle stays valid across a restore.
-        return (self.rules.save(), self._irq_level, self._completion)
+        return (self.rules.save(), self._irq_level, self._completion, self._guarded)
 
     def load(self, state: Any) -> None:
-        rules_state, self._irq_level, self._completion = state
+        rules_state, self._irq_level, self._completion, guarded = state
         self.rules.load(rules_state)
         self._ops = []
+        # An erase behind RAM code was running: flash accesses wait for it again.
+        self._guarded = False
+        self._guard(guarded)

@@ -17,7 +17,7 @@ _M64 = (1 << 64) - 1
 
 
 class Rng(Peripheral):
-    repl_types = ("Miscellaneous.STM32_RNG",)
+    repl_types = ("Miscellaneous.STM32F4_RNG", "Miscellaneous.STM32_RNG")
     seed = 0x5EED_F407
 
     def __init__(self, name: str, base: int, size: int, bus: Bus, props: dict[str, Any]):
