@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scapy.layers.inet import IP, TCP, UDP
+from scapy.layers.dhcp import BOOTP, DHCP
+from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Packet, Raw
 
@@ -33,6 +34,7 @@ from pybench.net.tftp import Op, decode, encode_ack, encode_error, encode_oack
 
 # (delay in ns, frame), or (delay, work): work() runs at that time and answers with frames.
 Reply = list[tuple[int, "bytes | Callable[[], Reply]"]]
+BROADCAST_IP = "255.255.255.255"
 Peer = Callable[[bytes, int], Reply]
 
 
@@ -328,3 +330,72 @@ class TftpPeer:
             sport=port, dport=self.client_port) / Raw(payload)
         self.answer_times.append((self._now + wait + self.delay_ns, port))
         return [(wait + self.delay_ns, device_frame(packet))]
+
+
+@dataclass
+class DhcpClientPeer:
+    """A device that gets its address by DHCP, on scapy's layers: DISCOVER at start(),
+    REQUEST for the first offer, renewals (unicast to the server) at T1 after each ACK;
+    once bound it answers ARP and ping for its address. `events` lists what it got."""
+
+    mac: str = DEVICE_MAC
+    xid: int = 0x1234
+    broadcast_flag: bool = False
+    renew: bool = True
+    address: str | None = None
+    server: str | None = None
+    server_mac: str | None = None
+    t1_s: int = 0
+    lease_s: int = 0
+    events: list[tuple[int, str, str]] = field(default_factory=list)  # (time, kind, yiaddr)
+    _now: int = 0
+
+    def start(self) -> Reply:
+        return [(0, self._client_frame(BROADCAST_IP, "ff:ff:ff:ff:ff:ff",
+                                       [("message-type", "discover")]))]
+
+    def __call__(self, frame: bytes, now: int) -> Reply:
+        self._now = now
+        pkt = Ether(frame)
+        if ARP in pkt and pkt[ARP].op == 1 and self.address and pkt[ARP].pdst == self.address:
+            return [(10_000, bytes(Ether(src=self.mac, dst=pkt[ARP].hwsrc) / ARP(
+                op="is-at", hwsrc=self.mac, psrc=self.address, hwdst=pkt[ARP].hwsrc,
+                pdst=pkt[ARP].psrc)))]
+        if ICMP in pkt and pkt[ICMP].type == 8 and self.address and pkt[IP].dst == self.address:
+            return [(10_000, bytes(Ether(src=self.mac, dst=pkt.src)
+                                   / IP(src=self.address, dst=pkt[IP].src)
+                                   / ICMP(type="echo-reply", id=pkt[ICMP].id,
+                                          seq=pkt[ICMP].seq) / Raw(bytes(pkt[ICMP].payload))))]
+        if BOOTP not in pkt or DHCP not in pkt or pkt[BOOTP].xid != self.xid:
+            return []
+        options = {o[0]: o[1] for o in pkt[DHCP].options if isinstance(o, tuple)}
+        kind = {2: "offer", 5: "ack", 6: "nak"}.get(int(options.get("message-type", 0)), "?")
+        yiaddr = str(pkt[BOOTP].yiaddr)
+        self.events.append((now, kind, yiaddr))
+        if kind == "offer" and self.address is None:
+            return [(10_000, self._client_frame(BROADCAST_IP, "ff:ff:ff:ff:ff:ff", [
+                ("message-type", "request"), ("server_id", options["server_id"]),
+                ("requested_addr", yiaddr)]))]
+        if kind == "ack":
+            self.address, self.server, self.server_mac = yiaddr, options["server_id"], pkt.src
+            self.t1_s, self.lease_s = options["renewal_time"], options["lease_time"]
+            if self.renew:
+                return [(self.t1_s * 1_000_000_000, self._renewal)]
+        if kind == "nak":
+            self.address = None
+        return []
+
+    def _renewal(self) -> Reply:
+        assert self.address is not None and self.server is not None
+        return [(0, self._client_frame(self.server, self.server_mac or "ff:ff:ff:ff:ff:ff",
+                                       [("message-type", "request")], ciaddr=self.address))]
+
+    def _client_frame(self, dst: str, dst_mac: str, options: list[object],
+                      ciaddr: str = "0.0.0.0") -> bytes:
+        src = ciaddr if ciaddr != "0.0.0.0" else "0.0.0.0"
+        return bytes(Ether(src=self.mac, dst=dst_mac) / IP(src=src, dst=dst)
+                     / UDP(sport=68, dport=67)
+                     / BOOTP(op=1, xid=self.xid, ciaddr=ciaddr,
+                             flags=0x8000 if self.broadcast_flag else 0,
+                             chaddr=bytes.fromhex(self.mac.replace(":", "")))
+                     / DHCP(options=[*options, "end"]))
