@@ -110,7 +110,7 @@ class TapPort:
 
     def __init__(self, namespace: Namespace, ifname: str, address: str | None, mac: str
                  ) -> None:
-        """`address` with its prefix ("192.168.7.1/24"), or None for none (a DHCP client
+        """`address` with its prefix ("10.0.0.1/24"), or None for none (a DHCP client
         in the namespace configures it)."""
         if len(ifname) > 15:
             raise BenchError(f"interface name {ifname!r} longer than 15 characters")
