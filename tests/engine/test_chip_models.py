@@ -322,3 +322,19 @@ def test_chip_map_names_blocks() -> None:
     assert chipmap.describe(0x40010410) == "TIM8+0x010 (0x40010410)"
     assert chipmap.describe(0x40021C08) == "GPIOH+0x008 (0x40021c08)"
     assert chipmap.block_at(0x40007800) is None          # UART7: not on the F407
+
+
+def test_iwdg_starts_at_reset_as_a_hardware_watchdog(bus: FakeBus) -> None:
+    """WDG_SW = 0 in the option bytes: the IWDG runs from reset (RM0090 21.3.2)."""
+    from pybench.engine.builtin.peripherals.flash import FlashInterface
+
+    class Options(FlashInterface):
+        def __init__(self) -> None:  # only what the IWDG asks: the option bytes
+            self.rules = type("R", (), {"option_bytes": 0x0FFFAACC})()
+
+    bus.peers.append(Options())
+    w = iwdg.Iwdg("iwdg", 0x40003000, 0x400, bus, {})  # type: ignore[arg-type]
+    w.system_reset("power-on")
+    assert w.running and w.counter() == 0xFFF
+    bus.run_to(0xFFF * 4 * 5250)
+    assert bus.resets == ["IWDG"]

@@ -44,11 +44,12 @@ class Iwdg(Peripheral):
             self._start()              # hardware watchdog: running from reset
 
     def _option_bytes(self) -> int:
-        for m in getattr(self.bus, "models", ()):
-            rules = getattr(m, "rules", None)
-            if rules is not None and hasattr(rules, "option_bytes"):
-                return int(rules.option_bytes)
-        return OPTION_WDG_SW
+        """The option bytes the flash interface holds (WDG_SW set without one)."""
+        from pybench.engine.builtin.peripherals.flash import FlashInterface
+
+        peer = getattr(self.bus, "peer", None)
+        flash = peer(FlashInterface) if peer is not None else None
+        return OPTION_WDG_SW if flash is None else int(flash.rules.option_bytes)
 
     def save(self) -> Any:
         return (self.pr, self.rlr, self.unlocked, self.running, self.loaded_at,
