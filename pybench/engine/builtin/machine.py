@@ -1062,7 +1062,8 @@ class Machine:
                     self._cycles = max(self._cycles, horizon)
                     continue
             n = max(1, min(SLICE, horizon - self._cycles, budget))
-            if self.scs.wakes():
+            masked = self.scs.wakes()
+            if masked:
                 n = min(n, self._masked_slice)
                 self._masked_slice = min(2 * self._masked_slice, SLICE)
             else:
@@ -1071,7 +1072,10 @@ class Machine:
             if max_instructions is None and not self.sleeping \
                     and self.poll.try_skip(horizon, self._quiet):
                 continue
-            n = self.poll.slice_limit(n)
+            if not masked:
+                # (While an interrupt waits behind a mask, slices keep their own
+                # lengths: they decide when it is taken.)
+                n = self.poll.slice_limit(n)
             ran = self._slice(n)
             self._quiet = ran if ran >= n else 0
             budget -= ran
