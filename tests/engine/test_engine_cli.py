@@ -64,3 +64,24 @@ def test_missing_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     err = capsys.readouterr().err
     assert rc == 2
     assert err.count("\n") == 1 and "none.elf: no such file" in err
+
+
+def test_boot_lists_the_registers_it_does_not_model(fw_elf: Callable[..., Path],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["boot", "--elf", str(fw_elf("fault", "UNMODELLED")), "--time", "5ms"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    at = out.index("unmodelled registers (2, read as 0, writes dropped):")
+    assert out[at + 1].startswith("  TIM8+0x000 (0x40010400): read at pc 0x")
+    assert out[at + 2].startswith("  TIM8+0x004 (0x40010404): write at pc 0x")
+    assert len(out) == at + 3
+
+
+def test_boot_strict_ends_at_the_busfault(fw_elf: Callable[..., Path],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["boot", "--strict", "--elf", str(fw_elf("fault", "UNMODELLED")),
+               "--time", "5ms"])
+    out = capsys.readouterr().out.splitlines()
+    assert rc == 1
+    summary = next(line for line in out if line.startswith("boot:"))
+    assert "BusFault: read at TIM8+0x000, not modelled (strict), 0x40010400" in summary
+    assert "BFAR=0x40010400" in summary

@@ -547,8 +547,13 @@ class Machine:
         """An access no model answers: inside a block the chip has, an unmodelled
         register (reads 0, writes dropped, one event per register) unless strict; a
         reserved address is a BusFault, as on the chip."""
-        if self.strict or chipmap.block_at(addr) is None:
+        block = chipmap.block_at(addr)
+        if block is None:
             self._bus_fault(addr, access)
+            return 0
+        if self.strict:
+            self._bus_fault(addr, access, f"{block.name}+0x{addr - block.base:03x}, not"
+                                          " modelled (strict),")
             return 0
         self.unmodelled_access(addr, access)
         return 0
@@ -838,10 +843,10 @@ class Machine:
     def _alias_write(self, offset: int, size: int, value: int) -> None:
         self._bus_fault(offset, "write")
 
-    def _bus_fault(self, addr: int, access: str) -> None:
+    def _bus_fault(self, addr: int, access: str, what: str = "unmapped") -> None:
         pc = self.cpu_pc()
         self._fault = Fault(cortexm.BUSFAULT, cortexm.CFSR_PRECISERR | cortexm.CFSR_BFARVALID,
-                            f"BusFault: {access} at unmapped 0x{addr:08x} (pc 0x{pc:08x})", addr)
+                            f"BusFault: {access} at {what} 0x{addr:08x} (pc 0x{pc:08x})", addr)
         self.uc.emu_stop()
 
     def _on_unmapped(self, uc: Any, access: int, addr: int, size: int, value: int,
