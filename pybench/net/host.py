@@ -21,10 +21,9 @@ from scapy.packet import Packet, Raw
 
 from pybench.net.timers import TimerQueue
 
+# The bench host's own MAC address: locally administered, the same on every network (a
+# device description may give another). Its IPv4 address comes from the description.
 HOST_MAC = "02:00:00:00:00:01"
-HOST_IP = "192.168.7.1"
-DEVICE_MAC = "02:00:00:f4:07:01"
-DEVICE_IP = "192.168.7.2"
 BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
 
 ARP_RETRY_NS = 200_000_000
@@ -54,7 +53,7 @@ class PingProbe:
 class Host:
     """An Ethernet host with one address, in virtual time (see the module docstring)."""
 
-    def __init__(self, mac: str = HOST_MAC, ip: str = HOST_IP, seed: int = 0) -> None:
+    def __init__(self, ip: str, mac: str = HOST_MAC, seed: int = 0) -> None:
         self.mac = mac
         self.ip = ip
         self.now_ns = 0
@@ -83,6 +82,17 @@ class Host:
         state = copy.deepcopy(saved.__dict__, {id(saved): self})
         self.__dict__.clear()
         self.__dict__.update(state)
+
+    # --- DHCP -----------------------------------------------------------------------
+    def serve_dhcp(self, network: Any) -> None:
+        """Serve DHCP to the device on `network` (a device description's Network)."""
+        from pybench.errors import BenchError
+
+        raise BenchError("the bench's DHCP server is not available in this version")
+
+    def leased_address(self, mac: str) -> str | None:
+        """The address the bench's DHCP server leased to `mac`, if any."""
+        return None
 
     def forget_transfers(self) -> None:
         """Drop connections, bound ports, pings and timers; keep addresses and ARP cache.

@@ -24,7 +24,6 @@ from pybench.engine.base import (
     StopReason,
     UartLog,
 )
-from pybench.net.host import DEVICE_IP, DEVICE_MAC
 from pybench.net.tap import Namespace, TapPort
 
 POLL_NS = 10_000_000   # check the caller's condition at least this often
@@ -35,8 +34,7 @@ class KernelBoard(Engine):
 
     name = "kernel"
 
-    def __init__(self, namespace: Namespace, ifname: str, address: str = f"{DEVICE_IP}/24",
-                 mac: str = DEVICE_MAC) -> None:
+    def __init__(self, namespace: Namespace, ifname: str, address: str, mac: str) -> None:
         self.port = TapPort(namespace, ifname, address, mac)
         self._t0 = time.monotonic_ns()
         self._frames: list[tuple[int, bytes]] = []

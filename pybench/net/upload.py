@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pybench.net.host import DEVICE_IP, Host
+from pybench.net.host import Host
 from pybench.net.http import (
     HttpError,
     HttpExchange,
@@ -20,8 +20,8 @@ from pybench.net.http import (
 )
 from pybench.net.tcp import TcpConfig
 from pybench.net.tftp import TftpWriter
+from pybench.net.transport import HttpTransport, TftpTransport
 
-UPDATE_PATH = "/update"
 VIAS = ("http", "tftp")
 MODES = ("multipart", "raw")
 
@@ -36,37 +36,42 @@ class UploadResult:
     reason: str               # one line: the device's text, or what went wrong
     bytes_sent: int
     total: int
-    staging: str = ""         # the staging writer's console verdict, when it printed one
-
-    @property
-    def accepted(self) -> bool:
-        """The device took the image: HTTP 202, or for TFTP every block and a staged line."""
-        if self.via == "http":
-            return self.status == 202
-        return self.status == 0 and self.staging.startswith("staging: staged")
+    staging: str = ""         # the device's console verdict, when it printed one
+    transferred: bool = False # the transport says the image went through (HTTP: an accepted
+                              # status; TFTP: every block acknowledged)
+    accepted: bool = False    # the device took the image (transferred, and its console
+                              # said so where the description says how it does)
 
 
 class Upload:
     """A transfer in progress; see the module docstring."""
 
-    def __init__(self, host: Host, image: bytes, via: str = "http", mode: str = "multipart",
-                 filename: str = "image.img", server: str = DEVICE_IP,
-                 tcp_config: TcpConfig | None = None, tftp_blksize: int | None = 1468) -> None:
-        if via not in VIAS:
-            raise ValueError(f"via {via!r}: choose one of {', '.join(VIAS)}")
-        if mode not in MODES:
-            raise ValueError(f"mode {mode!r}: choose one of {', '.join(MODES)}")
-        self.via, self.mode = via, mode
+    def __init__(self, host: Host, image: bytes, transport: HttpTransport | TftpTransport,
+                 server: str, tcp_config: TcpConfig | None = None) -> None:
         self.image_size = len(image)
         self.http: HttpExchange | None = None
         self.tftp: TftpWriter | None = None
-        if via == "http":
-            request = (multipart_request(UPDATE_PATH, server, filename, image,
-                                         browser_boundary(host.rng))
-                       if mode == "multipart" else raw_request(UPDATE_PATH, server, image))
-            self.http = HttpExchange(host, server, 80, request, tcp_config)
+        self.accept_status: tuple[int, ...] = ()
+        if isinstance(transport, HttpTransport):
+            self.via = "http"
+            steps = [s for s in transport.steps if s.upload]
+            if len(transport.steps) != 1 or not steps:
+                raise ValueError("an HTTP upload of more than one step is not supported yet")
+            step = steps[0]
+            if step.upload not in MODES:
+                raise ValueError(f"mode {step.upload!r}: choose one of {', '.join(MODES)}")
+            self.mode = step.upload
+            self.accept_status = step.accept_status
+            request = (multipart_request(step.path, server, step.filename, image,
+                                         browser_boundary(host.rng), step.field)
+                       if step.upload == "multipart" else raw_request(step.path, server, image))
+            self.http = HttpExchange(host, server, transport.port, request, tcp_config)
         else:
-            self.tftp = TftpWriter(host, server, filename, image, blksize=tftp_blksize)
+            self.via, self.mode = "tftp", "octet"
+            self.tftp = TftpWriter(host, server, transport.filename, image,
+                                   blksize=transport.blksize,
+                                   timeout_ns=round(transport.timeout_s * 1e9),
+                                   port=transport.port)
             self.tftp.start()
 
     @property
@@ -96,11 +101,14 @@ class Upload:
                 return UploadResult("http", None, str(e), self.sent, self.total)
             line = response.text.strip().splitlines()[0] if response.text.strip() else \
                 response.reason
-            return UploadResult("http", response.status, line, self.sent, self.total)
+            ok = response.status in self.accept_status
+            return UploadResult("http", response.status, line, self.sent, self.total,
+                                transferred=ok, accepted=ok)
         assert self.tftp is not None
         if self.tftp.error is not None:
             return UploadResult("tftp", self.tftp.error.code, self.tftp.error.message,
                                 self.sent, self.total)
         if not self.tftp.done:
             return UploadResult("tftp", None, "transfer not finished", self.sent, self.total)
-        return UploadResult("tftp", 0, "all blocks acknowledged", self.sent, self.total)
+        return UploadResult("tftp", 0, "all blocks acknowledged", self.sent, self.total,
+                            transferred=True, accepted=True)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sample_device import DEVICE_IP, DEVICE_MAC, HOST_MAC
 from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Packet, Raw
@@ -28,7 +29,6 @@ from pybench.engine.base import (
     StopReason,
     UartLog,
 )
-from pybench.net.host import DEVICE_IP, DEVICE_MAC, HOST_MAC
 from pybench.net.tftp import Op, decode, encode_ack, encode_error, encode_oack
 
 Reply = list[tuple[int, bytes]]           # (delay in ns, frame)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from netfakes import FakeEngine, TftpPeer
+from sample_device import DEVICE_IP, sample_host
 
-from pybench.net.host import DEVICE_IP, Host
 from pybench.net.tftp import (
     ERR_OPTION,
     ERR_UNKNOWN_TID,
@@ -58,7 +58,7 @@ def test_decode_rejects_garbage() -> None:
 
 
 def _write(peer: TftpPeer, data: bytes, **kwargs: int) -> tuple[TftpWriter, Wire]:
-    wire = Wire(FakeEngine(peer), Host(seed=2))
+    wire = Wire(FakeEngine(peer), sample_host(seed=2))
     writer = TftpWriter(wire.host, DEVICE_IP, "app-v3.img", data, **kwargs)
     writer.start()
     wire.run_until(lambda: writer.done, 60 * SECOND)
@@ -120,7 +120,7 @@ def test_bigger_blksize_than_asked_is_refused_with_error_8() -> None:
 
 def test_silent_server_times_out_after_bounded_retries() -> None:
     wire = Wire(FakeEngine(lambda frame, now: TftpPeer()(frame, now)
-                           if frame[12:14] == b"\x08\x06" else []), Host(seed=2))
+                           if frame[12:14] == b"\x08\x06" else []), sample_host(seed=2))
     writer = TftpWriter(wire.host, DEVICE_IP, "x.img", b"1234", timeout_ns=100 * MS, retries=3)
     writer.start()
     assert wire.run_until(lambda: writer.done, 10 * SECOND)
@@ -131,7 +131,7 @@ def test_silent_server_times_out_after_bounded_retries() -> None:
 
 def test_packet_from_another_port_gets_unknown_tid() -> None:
     peer = TftpPeer(oack={"blksize": "512"})
-    wire = Wire(FakeEngine(peer), Host(seed=2))
+    wire = Wire(FakeEngine(peer), sample_host(seed=2))
     writer = TftpWriter(wire.host, DEVICE_IP, "x.img", b"z" * 2000, blksize=512)
     writer.start()
     assert wire.run_until(lambda: writer.block == 2, SECOND)
