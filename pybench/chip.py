@@ -18,6 +18,7 @@ class Chip:
     sector_sizes: tuple[int, ...]
     sram: tuple[int, int]          # base, size (SRAM1 + SRAM2, contiguous)
     ccm: tuple[int, int]
+    eth_mac: int = 0x4002_8000     # the Ethernet MAC's registers (RM0090 section 33.8)
 
     @property
     def flash_size(self) -> int:

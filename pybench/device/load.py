@@ -364,9 +364,11 @@ def _network(t: Table) -> Network:
         raise t.fail("mac", f"{mac!r} is a multicast address")
     address = t.str("address", required=True)
     netmask = _ipv4(t, "netmask", t.str("netmask", "255.255.255.0"))
-    if not ipaddress.IPv4Network(f"0.0.0.0/{netmask}", strict=False).prefixlen or \
-            ipaddress.IPv4Network(f"0.0.0.0/{netmask}", strict=False).netmask != \
-            ipaddress.IPv4Address(netmask):
+    try:
+        prefix = ipaddress.IPv4Network(f"0.0.0.0/{netmask}").prefixlen
+    except ValueError:
+        prefix = 0
+    if not prefix:
         raise t.fail("netmask", f"{netmask!r} is not a netmask")
     host = _ipv4(t, "host", t.str("host", required=True))
     gateway = _ipv4(t, "gateway", t.str("gateway", host))
