@@ -140,10 +140,10 @@ def run_sweep(report: DemoReport, console: Console, reports: Path, args: argpars
 
 def main(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
+    device = device_from(args.device)
     reports: Path = args.reports
     reports.mkdir(parents=True, exist_ok=True)
     report = DemoReport()
-    device = device_from(args.device)
     console.print(f"[bold]pybench demo[/]: {device.name} ({device.source}) on the built-in "
                   "engine")
     run_updates(report, console, reports, device)

@@ -76,7 +76,7 @@ def _mac_register(engine: Engine, eth_mac: int = 0x4002_8000) -> str | None:
     try:   # a peripheral read through unicorn runs the model's read callback
         high = int.from_bytes(bytes(uc.mem_read(eth_mac + 0x40, 4)), "little") & 0xFFFF
         low = int.from_bytes(bytes(uc.mem_read(eth_mac + 0x44, 4)), "little")
-    except Exception:  # noqa: BLE001 - no Ethernet MAC modelled: nothing to say
+    except Exception:
         return None
     raw = low.to_bytes(4, "little") + high.to_bytes(2, "little")
     return None if raw == b"\xff" * 6 else ":".join(f"{b:02x}" for b in raw)
