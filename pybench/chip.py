@@ -51,3 +51,16 @@ CHIPS = {
     "stm32f407ve": Chip("stm32f407ve", 0x0800_0000, _F4_SECTORS_1M[:8],
                         (0x2000_0000, 128 * KIB), (0x1000_0000, 64 * KIB)),
 }
+
+
+def chip_for_flash(base: int, size: int) -> Chip:
+    """The chip whose flash starts at `base` and holds `size` bytes (a platform file gives
+    its flash memory; the sectors follow from the chip)."""
+    for chip in CHIPS.values():
+        if chip.flash_base == base and chip.flash_size == size:
+            return chip
+    raise ValueError(f"no known chip has {size // KIB} KiB of flash at 0x{base:08x}")
+
+
+# The chip of the bench's own platform file (platforms/stm32f407-eth.repl).
+F407 = CHIPS["stm32f407vg"]
