@@ -21,11 +21,12 @@ from typing import Any
 from pybench.device.model import Device, RestartKind
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
+from pybench.net.dhcp import DhcpConfig
 from pybench.net.host import Host
 from pybench.net.http import HttpError, HttpExchange, HttpResponse, build_request
 from pybench.net.pcap import PcapRecorder
 from pybench.net.transport import HttpStep, HttpTransport
-from pybench.net.upload import Upload, UploadResult
+from pybench.net.upload import ACCEPTED, Upload, UploadResult
 from pybench.net.wire import Wire, WireSnapshot
 
 SECOND = 1_000_000_000
@@ -79,9 +80,11 @@ def attach(engine: Engine, device: Device, seed: int = 0, pcap: Path | None = No
     detach(engine)
     recorder = PcapRecorder(pcap) if pcap else None
     net = device.network
-    host = Host(net.host, mac=net.host_mac, seed=seed)
+    dhcp = None
     if net.dhcp is not None:
-        host.serve_dhcp(net)
+        dhcp = DhcpConfig((net.dhcp.pool_start, net.dhcp.pool_end), net.netmask,
+                          router=net.gateway, lease_s=net.dhcp.lease_s)
+    host = Host(net.host, mac=net.host_mac, seed=seed, dhcp=dhcp)
     b = Bench(engine, device, Wire(engine, host, recorder), recorder)
     _benches[engine] = b
     _devices[engine] = device
@@ -338,7 +341,7 @@ def start_upload(engine: Engine, image: bytes, via: str = "http", mode: str | No
         else:
             transport = replace(transport, filename=filename)
     try:
-        up = Upload(b.host, image, transport, b.device_ip)
+        up = Upload(b.host, image, server=b.device_ip, transport=transport)
     except ValueError as e:
         raise BenchError(str(e)) from None
     b.host.apps["upload"] = up
@@ -382,12 +385,19 @@ def finish_upload(engine: Engine, progress: Progress | None = None,
     pattern = _verdict_pattern(b.device)
     if pattern is None:
         return result
-    if result.status is not None and result.transferred:
+    staged_rx = re.compile(b.device.console.staged) if b.device.console.staged else None
+
+    def says_staged(line: str) -> bool | None:
+        return bool(staged_rx.search(line)) if staged_rx is not None else None
+
+    if result.status is not None and result.verdict == ACCEPTED:
         try:
             line = wait_console(engine, pattern, STAGING_TIMEOUT_NS)
         except ScenarioError:
             line = ""
-        result = replace(result, staging=line)
+        # TFTP has no answer of its own: no "staged" line means not staged.
+        staged = says_staged(line) if line or result.via == "tftp" else None
+        result = replace(result, staging=line, staged=staged)
     elif result.status is not None:
         # A refusal may or may not have reached the staging writer: take its line when it
         # is there already, without waiting for one that may never come.
@@ -396,12 +406,8 @@ def finish_upload(engine: Engine, progress: Progress | None = None,
         for i in range(b.console_mark, len(lines)):
             if rx.search(lines[i]):
                 b.console_mark = i + 1
-                result = replace(result, staging=lines[i])
+                result = replace(result, staging=lines[i], staged=says_staged(lines[i]))
                 break
-    staged = b.device.console.staged
-    if staged is not None:
-        result = replace(result, accepted=result.transferred and bool(
-            result.staging and re.search(staged, result.staging)))
     return result
 
 

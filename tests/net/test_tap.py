@@ -121,7 +121,9 @@ def test_ping_and_get_against_the_kernel(kernel: KernelSide, tmp_path: Path) -> 
 @pytest.mark.parametrize("mode", ["multipart", "raw"])
 def test_http_upload_of_an_image_through_our_tcp(kernel: KernelSide, mode: str) -> None:
     data = _image(300_000, seed=len(mode))
-    wire = Wire(kernel.board, sample_host(seed=12))
+    # A seed per case: the same seed reuses the port and ISN of the case before, whose
+    # connection the server closed first and still holds in TIME-WAIT.
+    wire = Wire(kernel.board, sample_host(seed=12 + len(mode)))
     request = (multipart_request("/update", DEVICE_IP, "app-v2.img", data,
                                  "----WebKitFormBoundary0123456789abcdef")
                if mode == "multipart" else raw_request("/update", DEVICE_IP, data))
