@@ -305,6 +305,12 @@ def restart(engine: Engine, via: str) -> str:
         return f"{how.request.method} {how.request.path}: {response.status}"
     if how.kind is RestartKind.CONSOLE:
         assert how.line is not None
+        # The line may be the one that said the upload was staged: look from the upload on.
+        rx = re.compile(how.line)
+        lines = engine.uart().lines
+        for line in lines[int(b.host.apps.get("upload_mark", b.console_mark)):]:
+            if rx.search(line):
+                return line
         return wait_console(engine, how.line, STAGING_TIMEOUT_NS)
     engine.power_on()
     return "power cycled"

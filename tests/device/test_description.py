@@ -167,3 +167,17 @@ def test_regions_roles_and_env_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     assert d.console.version_of("app: firmware v12 (12.0.0) starting") == 12
     assert d.oracle.probe is not None
     assert d.oracle.probe.version_of('{"version_number":3}') == 3
+
+
+def test_the_readme_example_loads() -> None:
+    """docs/examples/iap-lwip.toml, the annotated example README points at."""
+    from sample_device import ROOT
+
+    d = load_device(ROOT / "docs" / "examples" / "iap-lwip.toml")
+    assert d.board.inputs == (("PA0", 1),)
+    assert d.layout.app_slot.addr == 0x0802_0000 and d.image.header_size == 0
+    assert d.transports.http is not None and len(d.transports.http.steps) == 3
+    assert d.transports.http.steps[1].form == (("username", "user"), ("password", "stm32"))
+    assert d.transports.tftp is not None and d.transports.tftp.server_timeout_s == 10
+    assert d.restart_for("tftp").kind is RestartKind.POWER_CYCLE
+    assert d.firmware.images["new"].version == 2
