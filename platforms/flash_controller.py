@@ -391,7 +391,8 @@ if not _defined:
                             repr((rules.save(), self.events)))
             elif cmd == CMD_LOAD:
                 text = _read_text(_join(self.mailbox, "flash-save-%d.txt" % value))
-                state, events = eval(text, {"__builtins__": {}})
+                state, events = eval(text, {"__builtins__": {}, "True": True, "False": False,
+                                            "None": None})
                 rules.load(state)
                 self.events = list(events)
                 self.memory.sync()
