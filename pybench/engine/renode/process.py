@@ -44,6 +44,12 @@ def command_line(exe: str, monitor_port: int) -> list[str]:
     return [exe, *extra, "--port", str(monitor_port)]
 
 
+def robot_command_line(exe: str, server_port: int) -> list[str]:
+    """Renode serving its own Robot keywords over XML-RPC (as renode-test starts it)."""
+    extra = shlex.split(os.environ.get("PYBENCH_RENODE_ARGS", "")) or list(DEFAULT_ARGS)
+    return [exe, *extra, "--hide-log", "--robot-server-port", str(server_port)]
+
+
 def private_env(work: Path) -> dict[str, str]:
     """Variables that keep one Renode apart from every other.
 
@@ -64,14 +70,16 @@ class RenodeProcess:
     `renode` is a launcher script that starts Mono (or dotnet): the process is started in
     a session of its own and stopped as a process group, so the emulator goes with it."""
 
-    def __init__(self, exe: str, monitor_port: int, env: dict[str, str], log: Path) -> None:
+    def __init__(self, exe: str, monitor_port: int, env: dict[str, str], log: Path,
+                 argv: list[str] | None = None, cwd: Path | None = None) -> None:
         self.log = log
-        self.argv = command_line(exe, monitor_port)
+        self.argv = argv or command_line(exe, monitor_port)
         self._log_file = log.open("wb")
         try:
             self.proc = subprocess.Popen(
                 self.argv, stdin=subprocess.DEVNULL, stdout=self._log_file,
                 stderr=subprocess.STDOUT, env={**os.environ, **env}, start_new_session=True,
+                cwd=cwd,
             )
         except OSError as e:
             self._log_file.close()
