@@ -48,6 +48,15 @@ def _engine_name(engine: str | None) -> str:
     return str(name)
 
 
+def _execdir() -> Path:
+    """Where Robot was started (relative @paths are read from there), or the cwd."""
+    from robot.libraries.BuiltIn import RobotNotRunningError
+    try:
+        return Path(BuiltIn().get_variable_value("${EXECDIR}", "."))
+    except RobotNotRunningError:
+        return Path.cwd()
+
+
 def _flag(value: object) -> bool:
     return str(value).strip().lower() in ("true", "1", "yes")
 
@@ -139,9 +148,8 @@ class BuiltinBoard:
         return self.engine
 
     def execute(self, command: str) -> str:
-        cwd = Path(BuiltIn().get_variable_value("${EXECDIR}", "."))
         try:
-            cmd = rm.parse(command, cwd)
+            cmd = rm.parse(command, _execdir())
         except rm.UnsupportedCommand as e:
             raise AssertionError(str(e)) from None
         try:
