@@ -70,6 +70,7 @@ class RenodeEngine(Engine):
         self._off = False
         self._armed: PowerCut | None = None
         self._frames_offset = 0
+        self._dropped_offset = 0
         self._frames: list[tuple[int, bytes]] = []
         self._events: list[BoardEvent] = []
         self._saves = 0
@@ -241,6 +242,10 @@ class RenodeEngine(Engine):
             return
         self.command(bs.send_frame(frame))
         self._journal.add(replay.Frame(bytes(frame)))
+        dropped, self._dropped_offset = self.mailbox.new_lines("frames-dropped.txt",
+                                                               self._dropped_offset)
+        self._events += [BoardEvent(self._now_ns, "frame-dropped", f"{line.split(' ', 1)[0]}-byte "
+                                    f"frame: {line.split(' ', 1)[-1]}") for line in dropped]
 
     def take_frames(self) -> list[tuple[int, bytes]]:
         self._collect()

@@ -7,13 +7,23 @@
 # Both are written from the emulation thread as the board sends them, so when a RunFor
 # returns everything sent until then is in the files. (A server socket terminal hands
 # bytes to a writer thread: they can arrive after the step that sent them.)
+# And defines pybench_send(hex), which the bench calls (`python "pybench_send('...')"`)
+# to give the MAC a frame: Renode 1.16.1's SynopsysEthernetMAC formats every frame it
+# receives for its log before looking at it, with PacketDotNet, and a frame PacketDotNet
+# cannot parse (an IPv4 header length past the data, say) kills the whole process. Such a
+# frame is not delivered; a line "reason" goes to frames-dropped.txt instead.
 # Not imported by pybench; ruff sees it as Python 3, hence the noqa on Renode's names
 # and on %-formatting (f-strings do not exist in IronPython 2.7).
 # ruff: noqa: UP031
 
 
 def _pybench_recorders():
-    from System import Environment
+    import sys
+
+    from Antmicro.Renode.Core import EmulationManager
+    from Antmicro.Renode.Network import EthernetFrame
+    from Antmicro.Renode.Time import TimeInterval, TimeStamp
+    from System import Action, Array, Byte, Environment
     from System.IO import File, FileMode, FileStream
 
     mailbox = Environment.GetEnvironmentVariable("PYBENCH_RENODE_MAILBOX") or "."
@@ -35,5 +45,29 @@ def _pybench_recorders():
     mac.FrameReady += on_frame
     uart.CharReceived += on_char
 
+    receive = Action[EthernetFrame](mac.ReceiveFrame)
+    dropped_path = mailbox + "/frames-dropped.txt"
 
-_pybench_recorders()
+    def send(hex_bytes):
+        data = Array[Byte](bytearray.fromhex(hex_bytes))
+        why = None
+        try:
+            ok, frame = EthernetFrame.TryCreateEthernetFrame(data, False)
+            if ok:
+                frame.ToString()
+            else:
+                why = "not an Ethernet frame"
+        except:  # noqa: E722 - a .NET exception from PacketDotNet, whatever its type
+            why = "Renode cannot parse it: %s" % str(sys.exc_info()[1]).splitlines()[0]
+        if why is not None:
+            File.AppendAllText(dropped_path, "%d %s\n" % (len(data), why))
+            return
+        # What NetworkInterfaceTester.SendFrame does, without a tester that would keep
+        # every frame the board sends: the MAC receives it at the current virtual time.
+        when = TimeStamp(TimeInterval.Empty, EmulationManager.ExternalWorld)
+        mach.HandleTimeDomainEvent[EthernetFrame](receive, frame, when)
+
+    return send
+
+
+pybench_send = _pybench_recorders()
