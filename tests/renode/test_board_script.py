@@ -43,7 +43,6 @@ def test_setup_erases_flash_registers_a_reset_macro_and_records() -> None:
         "machine LoadPlatformDescription @/w/board.repl",
         "sysbus.flash SetRange 0 0x100000 0xFF",
         'macro reset "cpu VectorTableOffset 0x08000000"',
-        'emulation CreateNetworkInterfaceTester "nit" sysbus.ethernet',
         "include @/p/recorders.py",
     ]
 
@@ -67,7 +66,8 @@ def test_run_and_frame_commands() -> None:
     assert bs.run_for(1_000_000) == 'emulation RunFor "00:00:00.001000"'
     arp = bytes([0xFF] * 6 + [2, 0, 0, 0xF4, 7, 1, 8, 6])
     # The frame check sequence is appended: Renode's MAC drops a frame without one.
-    assert bs.send_frame(arp) == f'nit SendFrame "{arp.hex()}{bs.with_fcs(arp)[-4:].hex()}"'
+    fcs = bs.with_fcs(arp)[-4:].hex()
+    assert bs.send_frame(arp) == f'''python "pybench_send('{arp.hex()}{fcs}')"'''
     with pytest.raises(ValueError, match="shorter than an Ethernet header"):
         bs.send_frame(arp[:13])
 
