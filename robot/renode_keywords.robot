@@ -5,12 +5,14 @@ Documentation     A suite written only in Renode's own keywords (and Robot's Bui
 ...               RenodeKeywords library offers the keywords: passed through to Renode's
 ...               own Robot server there, implemented over the built-in engine here.
 Library           pybench.robot.RenodeKeywords
+# ${PLATFORM}: the board's .repl as this engine loads it (Renode wants the script's path
+# absolute).
+Variables         pybench.robot.renode_platform    ${ENGINE}
 Suite Setup       Create Board
 Suite Teardown    Stop Remote Server
 
 *** Variables ***
 ${ENGINE}         builtin
-${PLATFORM}       ${CURDIR}/../platforms/stm32f407-eth.repl
 ${BUILD}          ${CURDIR}/../build
 # The application slot of firmware/include/flash_layout.h.
 ${APP_SLOT}       0x08010000

@@ -13,8 +13,9 @@ Packet`...) run unchanged with `robot --variable ENGINE:builtin|renode`:
   and run it (renode_monitor.py lists them); any other command fails with a one-line
   message naming it. Timeouts are virtual seconds, as on Renode.
 
-Renode runs with its working directory in the platform's folder, so a .repl naming its
-Python peripheral's script relatively (ours does) loads as it is.
+Renode reads a Python peripheral's script name relative to its own folder (its launcher
+changes to it): a suite loads our board through ${PLATFORM} from the variable file
+pybench.robot.renode_platform, which gives Renode a copy naming the script absolutely.
 """
 
 from __future__ import annotations
@@ -84,8 +85,7 @@ class RenodeServer:
                "PYBENCH_FLASH_LAYOUT": str(layout.header_path()),
                **private_env(self.work)}
         self.process = RenodeProcess(find_renode(), port, env, self.work / "renode.log",
-                                     argv=robot_command_line(find_renode(), port),
-                                     cwd=platforms)
+                                     argv=robot_command_line(find_renode(), port))
         self.proxy = xmlrpc.client.ServerProxy(f"http://127.0.0.1:{port}/", allow_none=True)
         end = time.monotonic() + SERVER_START_S
         while True:

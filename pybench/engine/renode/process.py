@@ -71,7 +71,7 @@ class RenodeProcess:
     a session of its own and stopped as a process group, so the emulator goes with it."""
 
     def __init__(self, exe: str, monitor_port: int, env: dict[str, str], log: Path,
-                 argv: list[str] | None = None, cwd: Path | None = None) -> None:
+                 argv: list[str] | None = None) -> None:
         self.log = log
         self.argv = argv or command_line(exe, monitor_port)
         self._log_file = log.open("wb")
@@ -79,7 +79,6 @@ class RenodeProcess:
             self.proc = subprocess.Popen(
                 self.argv, stdin=subprocess.DEVNULL, stdout=self._log_file,
                 stderr=subprocess.STDOUT, env={**os.environ, **env}, start_new_session=True,
-                cwd=cwd,
             )
         except OSError as e:
             self._log_file.close()
