@@ -49,6 +49,8 @@ Board Answers ARP
     # An ARP reply (EtherType 0x0806, operation 2) among the next few frames it sends.
     Wait For Outgoing Packet With Bytes At Index    08060001080006040002    12    5    1
 
-Time Runs On And No Fault Is Printed
+Paused, Run For A Time, Started Again
+    Execute Command    pause
     Execute Command    emulation RunFor "00:00:00.100000"
+    Execute Command    start
     Should Not Be On Uart    HardFault    timeout=0.1

@@ -177,6 +177,9 @@ class BuiltinBoard:
         elif cmd.kind == "set-range":
             self._set_range(cmd)
         elif cmd.kind == "run-for":
+            if self.started:   # Renode's rule and words
+                raise AssertionError("This action is not available when emulation is "
+                                     "already started")
             self._power()
             self._board().run(cmd.ns)
         elif cmd.kind == "start":

@@ -97,6 +97,12 @@ def test_the_keywords_drive_a_builtin_board(built: Path) -> None:
             board.wait_line("no such line", 0.05, uart, regex=False)
         with pytest.raises(AssertionError, match="does not offer the monitor command"):
             board.execute("sysbus WriteDoubleWord 0x20000000 1")
+        with pytest.raises(AssertionError, match="emulation is already started"):
+            board.execute('emulation RunFor "0.001"')
+        board.execute("pause")
+        before = board._board().now_ns
+        board.execute('emulation RunFor "0.001"')
+        assert board._board().now_ns - before == 1_000_000
     finally:
         board.close()
 
