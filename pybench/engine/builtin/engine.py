@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -51,6 +52,27 @@ class BuiltinEngine(Engine):
                                 vbat_held=self.vbat_held)
         self._machine.stop_on_fault = self.stop_on_fault
         self._frames_taken = 0
+
+    def set_input(self, pin: str, level: int) -> None:
+        """Hold a GPIO input ("PA0") high (1) or low (0) from outside, as a board's
+        button or strap does; it stays held across resets and power cycles."""
+        from pybench.engine.builtin.peripherals.gpio import GpioPort
+
+        m = re.fullmatch(r"P([A-I])(\d{1,2})", pin.strip().upper())
+        if m is None or int(m.group(2)) > 15:
+            raise BenchError(f"GPIO input {pin!r}: expected a pin like PA0 .. PI15")
+        port = "ABCDEFGHI".index(m.group(1))
+        for model in self.machine.models:
+            if isinstance(model, GpioPort) and model.port == port:
+                model.drive(int(m.group(2)), bool(level))
+                return
+        raise BenchError(f"GPIO input {pin!r}: the platform has no GPIO{m.group(1)}")
+
+    def set_vbat_held(self, held: bool) -> None:
+        """The board keeps VBAT up (a coin cell): the backup domain survives power cuts."""
+        self.vbat_held = held
+        if self._machine is not None:
+            self._machine.vbat_held = held
 
     def unmodelled(self) -> list[str]:
         """The registers the firmware touched that no model answers, first access each."""

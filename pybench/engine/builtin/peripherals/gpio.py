@@ -33,8 +33,10 @@ class GpioPort(RegisterBank):
 
     def reset(self) -> None:
         super().reset()
-        self.driven_mask = 0      # pins the bench drives from outside
-        self.driven = 0
+        # Pins the bench drives from outside (a button, a strap): the board holds them
+        # through every reset of the chip.
+        self.driven_mask: int = getattr(self, "driven_mask", 0)
+        self.driven: int = getattr(self, "driven", 0)
 
     def save(self) -> Any:
         return (super().save(), self.driven_mask, self.driven)
