@@ -11,7 +11,7 @@ from pathlib import Path
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
 from pybench.paths import build_dir, platform_file
-from pybench.powercut import report
+from pybench.powercut import report, scale
 from pybench.powercut.campaign import (
     CampaignConfig,
     CampaignResult,
@@ -70,7 +70,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="run every recovery, also of states already judged (slow: checks "
                         "the dedup)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    scale.add_options(p)
     p.set_defaults(func=main)
+    scale.add_merge(p)
 
 
 def engine_factory(name: str) -> Callable[[], Engine]:
@@ -138,12 +140,12 @@ def config_from(args: argparse.Namespace) -> CampaignConfig:
     settings: dict[str, object] = {
         "boot": str(args.boot), "from": str(args.old), "to": str(args.new), "via": args.via,
         "engine": args.engine, "platform": str(platform), "bound_s": args.bound,
-        "ready": args.ready, "jobs": args.jobs}
+        "ready": args.ready, "jobs": args.jobs, **scale.settings(args)}
     return CampaignConfig(
         make_engine=make_engine, make_scenario=make, options=plan_options(args),
         jobs=args.jobs, snapshot_every_ns=int(args.snapshot_every * 1e6), dedup=args.dedup,
         flash_dir=args.reports / "cuts" if args.reports else None, quiet=args.quiet,
-        repro=repro_base(args), settings=settings)
+        repro=repro_base(args), settings=settings, shard=scale.shard_of(args))
 
 
 def print_summary(result: CampaignResult) -> None:
@@ -189,7 +191,10 @@ def main(args: argparse.Namespace) -> int:
         except ValueError as e:
             raise BenchError(f"--cut: {e}") from None
         return replay(config, path)
-    result = run_campaign(config)
+    with scale.paths_runner(args) as run_paths:
+        if run_paths is not None:
+            config.run_paths = run_paths
+        result = run_campaign(config)
     print_summary(result)
     if args.reports:
         for f in report.write_reports(result, args.reports):
