@@ -37,7 +37,8 @@ RULES = {
 
 # The oracle names the CPU's pc in its reason when that is what went wrong
 # (oracle.judge): "CPU locked up at pc 0x...", "CPU at 0x...".
-_CPU_PC = re.compile(r"CPU [^,()]*?at (?:pc )?0x([0-9a-fA-F]{8})")
+_CPU_PC = re.compile(
+    r"CPU (?:locked up |in fault handler \(IPSR \d+\) )?at (?:pc )?0x([0-9a-fA-F]{8})")
 
 
 def judged_pc(reason: str) -> int | None:
