@@ -98,7 +98,8 @@ class ClusterPaths:
 
 
 @contextlib.contextmanager
-def connect(scheduler: str | None, workers: int) -> Iterator[ClusterPaths]:
+def connect(scheduler: str | None, workers: int, timeout_s: float = 20.0
+            ) -> Iterator[ClusterPaths]:
     """A client of the scheduler at `scheduler` (tcp://HOST:8786), or of a local cluster
     of `workers` single-threaded worker processes on the loopback when it is None."""
     try:
@@ -116,7 +117,7 @@ def connect(scheduler: str | None, workers: int) -> Iterator[ClusterPaths]:
             where = "local cluster"
         else:
             try:
-                client = stack.enter_context(Client(scheduler, timeout="20s"))
+                client = stack.enter_context(Client(scheduler, timeout=f"{timeout_s}s"))
             except (OSError, TimeoutError, ValueError) as e:
                 raise BenchError(f"--scheduler {scheduler}: cannot connect ({e})") from None
             where = scheduler
