@@ -14,7 +14,7 @@ from pybench.powercut.plan import PlanOptions, plan_cuts
 from pybench.powercut.runner import CutResult, CutRunner, Golden, mark_joined
 from pybench.powercut.scenario import Scenario
 from pybench.powercut.settle import Spacing
-from pybench.powercut.shard import Shard
+from pybench.powercut.shard import Shard, ShardSample
 
 # Runs a level's cut paths: (paths, runner, runner factory, jobs, label, quiet) -> results
 # in cut order. parallel.run_paths (-j), or a cluster's (cluster.py).
@@ -38,7 +38,7 @@ class CampaignConfig:
     dedup: bool = True                # False: run every recovery, even of a judged state
     repro: str = "pybench powercut"   # the command line a failure's --cut is appended to
     settings: dict[str, object] = field(default_factory=dict)  # for the reports
-    shard: Shard | None = None        # only this part of the first-level plan (shard.py)
+    shard: Shard | ShardSample | None = None  # only this part of the first-level plan
     run_paths: PathsRunner = run_paths  # -j workers here, or a cluster (cluster.py)
 
 

@@ -18,6 +18,7 @@ the token and the client's address, because the config itself travels to the wor
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -112,7 +113,8 @@ def connect(scheduler: str | None, workers: int, timeout_s: float = 20.0
         if scheduler is None:
             cluster = stack.enter_context(LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address=None))
+                silence_logs=logging.ERROR,   # not "worker still alive, killing" at the end
+                dashboard_address="127.0.0.1:0"))   # no fixed port: others may run one
             client = stack.enter_context(Client(cluster))
             where = "local cluster"
         else:

@@ -37,6 +37,21 @@ class Shard:
         return list(items[start:end])
 
 
+@dataclass(frozen=True)
+class ShardSample:
+    """Several shards of one split run as one campaign: a measured part of a campaign,
+    spread along the trace (pybench bench extrapolates from it)."""
+
+    indices: tuple[int, ...]
+    count: int
+
+    def __str__(self) -> str:
+        return f"{','.join(map(str, self.indices))}/{self.count}"
+
+    def select(self, items: Sequence[T]) -> list[T]:
+        return [x for k in self.indices for x in Shard(k, self.count).select(items)]
+
+
 def parse_shard(text: str) -> Shard:
     """`K/N` with 1 <= K <= N; ValueError naming what is wrong."""
     m = _SHARD.match(text)
