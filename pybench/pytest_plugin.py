@@ -29,13 +29,14 @@ import importlib.util
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pybench.engine.base import Engine
-from pybench.net.host import Host
-from pybench.net.upload import UploadResult
+if TYPE_CHECKING:   # imported when a fixture is used, not when pytest starts
+    from pybench.engine.base import Engine
+    from pybench.net.host import Host
+    from pybench.net.upload import UploadResult
 
 ENGINES = ("builtin", "renode")
 
@@ -120,7 +121,7 @@ def pybench_host(pybench_board: Engine) -> Host:
     return scenarios.bench(pybench_board).host
 
 
-Update = Callable[..., UploadResult]
+Update = Callable[..., "UploadResult"]
 
 
 @pytest.fixture
