@@ -123,8 +123,9 @@ def _job_inputs(job: str) -> dict[str, str]:
 
 @pytest.fixture
 def workdir(built: Path, tmp_path: Path) -> Path:
-    """A checkout as the workflow sees it: build/ under the working directory."""
+    """A checkout as the workflow sees it: build/ and devices/ in the working directory."""
     (tmp_path / "build").symlink_to(built)
+    (tmp_path / "devices").symlink_to(REPO / "devices")
     return tmp_path
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sample_device import SAMPLE
 
-from pybench.paths import platform_file
 from pybench.powercut import cluster, report
 from pybench.powercut.campaign import CampaignConfig, run_campaign
 from pybench.powercut.merge import comparable
@@ -30,8 +30,8 @@ def _config(built: Path, jobs: int) -> CampaignConfig:
     if not boot.exists():
         pytest.skip(f"{boot} missing: run `make firmware`")
     # Picklable parts only: the config travels to the workers inside the runner factory.
-    make_scenario = functools.partial(BackdoorScenario, boot, built / "mini-v1.img",
-                                      built / "mini-v2.img", platform_file())
+    make_scenario = functools.partial(BackdoorScenario, SAMPLE, boot, built / "mini-v1.img",
+                                      built / "mini-v2.img")
     return CampaignConfig(make_engine=BuiltinEngine, make_scenario=make_scenario,
                           options=PLAN, jobs=jobs, quiet=True,
                           repro="pybench powercut --via backdoor",

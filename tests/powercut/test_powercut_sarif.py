@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 from elftools.elf.elffile import ELFFile
+from sample_device import SAMPLE
 
 from pybench.paths import build_dir
 from pybench.powercut import report, sarif
@@ -35,13 +36,12 @@ def _validator() -> jsonschema.protocols.Validator:
 def bad_campaign(built: Path) -> tuple[CampaignResult, dict[str, Any]]:
     """The bootloader that records DONE before copying: lost updates and lock-ups."""
     from pybench.engine.builtin.engine import BuiltinEngine
-    from pybench.paths import platform_file
 
     boot = built / "variants" / "boot-bug-done-early.elf"
     old, new = built / "mini-v1.img", built / "mini-v2.img"
     config = CampaignConfig(
         make_engine=BuiltinEngine,
-        make_scenario=lambda: BackdoorScenario(boot, old, new, platform_file()),
+        make_scenario=lambda: BackdoorScenario(SAMPLE, boot, old, new),
         options=PlanOptions(kind=PlanKind.BOUNDARIES, torn=True, seed=1), quiet=True,
         repro=f"pybench powercut --boot {boot} --via backdoor",
         settings={"boot": str(boot), "from": str(old), "to": str(new), "via": "backdoor"})
