@@ -1,7 +1,8 @@
 """The golden trace as runs of one phase, and a stand-in trace built from them.
 
 Reports draw the golden update's flash operations coloured by phase (report.py), which
-needs only each operation's phase, and a phase follows from the address alone. A shard's
+needs only each operation's phase, and a phase follows from the address alone (and the
+device's layout). A shard's
 JSON report keeps the runs (first operation, address of that operation) so that `pybench
 powercut merge` can draw the same picture without the trace itself (131,000 operations
 for a 256 KiB update over HTTP).
@@ -13,15 +14,17 @@ import bisect
 from collections.abc import Sequence
 from typing import overload
 
+from pybench.device.model import Layout
 from pybench.engine.base import FlashOp, FlashOpKind
 from pybench.powercut.phases import phase_of
 
 
-def phase_runs(trace: Sequence[FlashOp]) -> list[list[int]]:
-    """[first index, address of that operation] of each run of operations of one phase."""
+def phase_runs(trace: Sequence[FlashOp], lay: Layout) -> list[list[int]]:
+    """[first index, address of that operation] of each run of operations of one phase
+    (the phase of an address is the role of its region in the device's layout)."""
     runs: list[list[int]] = []
     for n, op in enumerate(trace):
-        if n == 0 or phase_of(op) is not phase_of(trace[n - 1]):
+        if n == 0 or phase_of(op, lay) is not phase_of(trace[n - 1], lay):
             runs.append([n, op.addr])
     return runs
 

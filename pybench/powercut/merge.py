@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pybench.device import load_device
+from pybench.device.model import Device
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
 from pybench.powercut import report, sarif
@@ -122,6 +124,16 @@ def _repro_base(records: Sequence[Mapping[str, Any]], fallback: str) -> str:
     return fallback
 
 
+def _device(settings: Mapping[str, Any]) -> Device:
+    """The campaign's device description (its layout names the phases of the picture)."""
+    if "device" not in settings:
+        raise BenchError("merge: the shards' reports name no device description")
+    try:
+        return load_device(Path(str(settings["device"])))
+    except BenchError as e:
+        raise BenchError(f"merge: {e}") from None
+
+
 def rebuild(shards: Sequence[Mapping[str, Any]]) -> CampaignResult:
     """One CampaignResult of all the shards' cuts, as the unsharded run would have it."""
     first = shards[0]
@@ -129,8 +141,9 @@ def rebuild(shards: Sequence[Mapping[str, Any]]) -> CampaignResult:
     results = sorted((_result(rec) for rec in records), key=lambda r: path_key(r.path))
     mark_joined(results)
     g = first["golden"]
+    device = _device(first["settings"])
     golden = Golden(trace=list(RunsTrace(g["phase_runs"], int(g["operations"]))), snaps=[],
-                    initial_flash=b"", facts=UpdateFacts(b"", b"", b""),
+                    initial_flash=b"", facts=UpdateFacts(b"", b"", b"", device),
                     judgement=Judgement(Verdict(g["verdict"]), str(g["reason"])),
                     uart=str(g["uart"]), commit=None)
     settings = {k: v for k, v in first["settings"].items() if k != "shard"}

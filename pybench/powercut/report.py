@@ -74,7 +74,7 @@ def to_json(result: CampaignResult) -> dict[str, Any]:
         "settings": result.config.settings,
         "golden": {"verdict": g.judgement.verdict.value, "reason": g.judgement.reason,
                    "operations": len(g.trace), "uart": g.uart,
-                   "phase_runs": phase_runs(g.trace)},
+                   "phase_runs": phase_runs(g.trace, g.facts.device.layout)},
         "summary": summary(result),
         "cuts": [cut_record(result, n, r) for n, r in enumerate(result.results)],
     }
