@@ -38,3 +38,14 @@ def test_command_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     assert command_line("renode", 1234) == ["renode", "--disable-gui", "--plain", "--port", "1234"]
     assert robot_command_line("renode", 55) == [
         "renode", "--disable-gui", "--plain", "--hide-log", "--robot-server-port", "55"]
+
+
+def test_in_process_only_when_asked_and_importable(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from pybench.engine.renode import inprocess
+
+    monkeypatch.delenv(inprocess.ENV, raising=False)
+    assert not inprocess.available()
+    monkeypatch.setenv(inprocess.ENV, "1")
+    assert inprocess.available() == (importlib.util.find_spec("pyrenode3") is not None)
