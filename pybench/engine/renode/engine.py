@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pybench import layout
+from pybench.engine import pins
 from pybench.engine.base import (
     BoardEvent,
     CpuState,
@@ -201,6 +202,12 @@ class RenodeEngine(Engine):
     # --- console ------------------------------------------------------------------------
     def uart(self) -> UartLog:
         return self._uart
+
+    # --- GPIO inputs --------------------------------------------------------------------
+    def set_input(self, pin: str, level: int) -> None:
+        # Renode keeps an input line's level across machine resets (not measured yet).
+        port, number = pins.parse_pin(pin)
+        self.command(bs.gpio_input(port, number, pins.check_level(pin, level)))
 
     # --- Ethernet -----------------------------------------------------------------------
     def send_frame(self, frame: bytes) -> None:
