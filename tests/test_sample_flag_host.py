@@ -26,9 +26,19 @@ SIM = ["host/flash_sim.c", "common/flash_geometry.c", "common/crc32.c",
 NET = [f"app/{m}.c" for m in ("netif", "arp", "ipv4", "icmp", "udp", "tcp", "checksum")]
 FAKES = ["host/app/check.c", "host/app/fake_console.c", f"{HOST}/fake_flag_app.c"]
 
-# program -> the sources it links besides its test_<name>.c (paths relative to firmware/)
-PROGRAMS: dict[str, list[str]] = {
-    "flag_boot": ["host/app/check.c", "host/console_host.c", "boot/flag_boot.c", *SIM],
+# TFTP as the device's build sets it (firmware/Makefile, FLAG_APP_CFLAGS).
+TFTP_FLAGS = ["-DTFTP_OPTIONS=0", '-DTFTP_LOG="[tftp] "', "-DTFTP_RESET_AFTER_STAGED_MS=500"]
+
+# program -> the sources it links besides its test_<name>.c (paths relative to firmware/),
+# and its own flags
+PROGRAMS: dict[str, tuple[list[str], list[str]]] = {
+    "flag_boot": (["host/app/check.c", "host/console_host.c", "boot/flag_boot.c", *SIM], []),
+    "dhcp": (["host/app/check.c", "app/dhcp.c"], []),
+    "flag_http": ([*FAKES, "host/app/harness.c", "host/app/fake_staging.c", *NET,
+                   "app/flag_http.c", "app/login.c", "app/http_parser.c", "app/multipart.c",
+                   "app/strbuf.c"], []),
+    "tftp_flag": ([*FAKES, "app/tftp.c", "app/staging_flag.c", "app/strbuf.c", *SIM],
+                  TFTP_FLAGS),
 }
 
 FLAGS = ["-std=c11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-DAPP_VERSION=7",
@@ -57,7 +67,8 @@ def build_flag_test(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str],
 
     def build(name: str) -> Path:
         exe = out / f"test_{name}"
-        cmd = [cc, *FLAGS, *sanitize, f"{HOST}/test_{name}.c", *PROGRAMS[name], "-o", str(exe)]
+        sources, extra = PROGRAMS[name]
+        cmd = [cc, *FLAGS, *sanitize, *extra, f"{HOST}/test_{name}.c", *sources, "-o", str(exe)]
         result = subprocess.run(cmd, cwd=FW, capture_output=True, text=True, check=False)
         if result.returncode:
             raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stderr}")
