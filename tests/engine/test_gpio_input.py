@@ -73,3 +73,10 @@ def test_pin_names() -> None:
     assert parse_pin("PA0") == (0, 0)
     assert parse_pin("pi15") == (8, 15)
     assert parse_pin(" PB7 ") == (1, 7)
+
+
+def test_renode_command_for_an_input() -> None:
+    from pybench.engine.renode import board_script as bs
+
+    assert bs.gpio_input(*parse_pin("PA0"), 1) == "sysbus.gpioPortA OnGPIO 0 true"
+    assert bs.gpio_input(*parse_pin("PC13"), 0) == "sysbus.gpioPortC OnGPIO 13 false"
