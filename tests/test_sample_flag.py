@@ -8,9 +8,10 @@ Skipped, with the reason, when build/sample-flag has not been made.
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,11 @@ from scapy.layers.l2 import Ether
 from pybench import layout
 from pybench.engine.base import CutMode, PowerCut, StopReason
 from pybench.engine.builtin.engine import BuiltinEngine
+from pybench.net.dhcp import DhcpConfig
+from pybench.net.host import Host
+from pybench.net.transport import HttpStep, HttpTransport, TftpTransport
+from pybench.net.upload import Upload
+from pybench.net.wire import Wire
 from pybench.paths import platform_file, repo_root
 
 LAYOUT = layout.FlashLayout(layout.parse_header(
@@ -188,3 +194,59 @@ def test_cut_during_the_copy_redoes_it(engine: BuiltinEngine, flag_build: Path,
     lines = _boot_lines(engine, r"^\[app\] .* starting")
     assert lines[-1] == "[app] sample-flag v3 (3.0.0) starting", lines
     assert engine.read_flash(LAYOUT.APP_SLOT_ADDR, len(v3)) == v3
+
+
+# How the bench's own clients (pybench/net) update the device: what its description says.
+HTTP = HttpTransport(steps=(
+    HttpStep("GET", "/", accept_text='action="/login"'),
+    HttpStep("POST", "/login", form=(("username", "admin"), ("password", "stm32")),
+             accept_text="upload.cgi"),
+    HttpStep("POST", "/upload.cgi", upload="multipart", field="firmware",
+             accept_text="Update staged", refuse_text="Update refused"),
+    HttpStep("GET", "/reset.cgi", accept_text="Resetting"),
+))
+TFTP = TftpTransport(filename="firmware.bin", server_timeout_s=10.0)
+
+
+def _seen(eng: BuiltinEngine, pattern: str) -> Callable[[], bool]:
+    rx = re.compile(pattern)
+    return lambda: any(rx.search(line) for line in eng.uart().lines)
+
+
+@pytest.mark.parametrize("via", ["http", "tftp"])
+def test_update_with_the_bench_clients(engine: BuiltinEngine, flag_build: Path,
+                                       via: str) -> None:
+    engine.load_elf(flag_build / "app-v1.elf")
+    engine.set_input("PA0", 1)
+    engine.power_on()
+    host = Host(ip="10.0.0.1", dhcp=DhcpConfig(pool=("10.0.0.50", "10.0.0.59"),
+                                                router="10.0.0.1", lease_s=600))
+    wire = Wire(engine, host)
+    assert wire.run_until(_seen(engine, r"^\[app\] v1 ready"), BOOT_NS)
+    assert "[net] dhcp bound 10.0.0.50" in engine.uart().lines
+    v2 = (flag_build / "app-v2.bin").read_bytes()
+    upload = Upload(host, v2, server="10.0.0.50", transport=HTTP if via == "http" else TFTP)
+    assert wire.run_until(lambda: upload.done, 30 * 10**9)
+    assert upload.result().verdict == "accepted", upload.result()
+    # HTTP: the reset CGI; TFTP: the device resets itself. Then DHCP again, on v2.
+    assert wire.run_until(_seen(engine, r"^\[app\] v2 ready"), 10 * 10**9)
+    lines = engine.uart().lines
+    assert f"[boot] flag set, copying {len(v2)} bytes" in lines
+    assert lines.count("[net] dhcp bound 10.0.0.50") == 2
+    assert engine.read_flash(LAYOUT.APP_SLOT_ADDR, len(v2)) == v2
+
+
+def test_bad_image_over_tftp_is_refused(engine: BuiltinEngine, flag_build: Path) -> None:
+    engine.load_elf(flag_build / "app-v1.elf")
+    engine.set_input("PA0", 1)
+    engine.power_on()
+    host = Host(ip="10.0.0.1", dhcp=DhcpConfig(pool=("10.0.0.50", "10.0.0.59")))
+    wire = Wire(engine, host)
+    assert wire.run_until(_seen(engine, r"^\[app\] v1 ready"), BOOT_NS)
+    bad = b"\0" * 8 + (flag_build / "app-v2.bin").read_bytes()[8:]
+    upload = Upload(host, bad, server="10.0.0.50", transport=TFTP)
+    assert wire.run_until(lambda: upload.done, 30 * 10**9)
+    assert upload.result().verdict != "accepted", upload.result()
+    assert ("[tftp] image refused: vector table not for the application slot"
+            in engine.uart().lines)
+    assert engine.read_flash(LAYOUT.FLAG_AREA_ADDR, 12) == b"\xff" * 12
