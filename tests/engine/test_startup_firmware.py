@@ -128,18 +128,3 @@ def test_backup_domain_kept_across_power_cut_with_vbat(fw_elf: Build) -> None:
     assert eng.uart().lines == ["bkp 00000000 00000000", "bkp b0070001 cafe0001",
                                 "bkp b0070001 cafe0001"]
 
-
-def test_gpio_input_held_from_outside_survives_power_cycles(board: Any) -> None:
-    from pybench.engine.builtin.peripherals.gpio import IDR, GpioPort
-
-    board.set_input("PC13", 1)
-    board.power_on()
-    port_c = next(m for m in board.machine.models if isinstance(m, GpioPort) and m.port == 2)
-    assert port_c.read(IDR, 4) == 1 << 13
-    board.set_input("pc13", 0)
-    assert port_c.read(IDR, 4) == 0
-    import pytest as _pytest
-
-    from pybench.errors import BenchError
-    with _pytest.raises(BenchError, match="PZ1"):
-        board.set_input("PZ1", 1)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from pybench.engine import pins
 from pybench.engine.base import (
     BoardEvent,
     CpuState,
@@ -19,6 +19,7 @@ from pybench.engine.base import (
 )
 from pybench.engine.builtin import loader, selftest
 from pybench.engine.builtin.machine import Machine, Snapshot
+from pybench.engine.builtin.peripherals.gpio import GpioPort
 from pybench.errors import BenchError
 from pybench.platform import repl
 
@@ -52,21 +53,6 @@ class BuiltinEngine(Engine):
                                 vbat_held=self.vbat_held)
         self._machine.stop_on_fault = self.stop_on_fault
         self._frames_taken = 0
-
-    def set_input(self, pin: str, level: int) -> None:
-        """Hold a GPIO input ("PA0") high (1) or low (0) from outside, as a board's
-        button or strap does; it stays held across resets and power cycles."""
-        from pybench.engine.builtin.peripherals.gpio import GpioPort
-
-        m = re.fullmatch(r"P([A-I])(\d{1,2})", pin.strip().upper())
-        if m is None or int(m.group(2)) > 15:
-            raise BenchError(f"GPIO input {pin!r}: expected a pin like PA0 .. PI15")
-        port = "ABCDEFGHI".index(m.group(1))
-        for model in self.machine.models:
-            if isinstance(model, GpioPort) and model.port == port:
-                model.drive(int(m.group(2)), bool(level))
-                return
-        raise BenchError(f"GPIO input {pin!r}: the platform has no GPIO{m.group(1)}")
 
     def set_vbat_held(self, held: bool) -> None:
         """The board keeps VBAT up (a coin cell): the backup domain survives power cuts."""
@@ -138,6 +124,16 @@ class BuiltinEngine(Engine):
         out = self.machine.frames_out
         self.machine.frames_out = []
         return out
+
+    # --- GPIO inputs --------------------------------------------------------------
+    def set_input(self, pin: str, level: int) -> None:
+        port, number = pins.parse_pin(pin)
+        held = pins.check_level(pin, level)
+        for model in self.machine.models:
+            if isinstance(model, GpioPort) and model.port_index == port:
+                model.hold(number, held)
+                return
+        raise BenchError(f"GPIO pin {pin}: the platform has no GPIO port {chr(65 + port)}")
 
     # --- flash --------------------------------------------------------------------
     def read_flash(self, addr: int, size: int) -> bytes:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from pybench import layout
 from pybench.chip import F407
+from pybench.engine import pins
 from pybench.engine.base import (
     BoardEvent,
     CpuState,
@@ -79,6 +80,7 @@ class RenodeEngine(Engine):
         self._events: list[BoardEvent] = []
         self._saves = 0
         self._uart = UartLog()
+        self._inputs: dict[tuple[int, int], int] = {}   # GPIO inputs held (set_input)
         self._journal = replay.Journal()
         self.replayed_ns = 0     # virtual time run again by restores (for the bench's figures)
 
@@ -163,6 +165,8 @@ class RenodeEngine(Engine):
         sp, pc = struct.unpack("<II", self.read_flash(F407.flash_base, 8))
         for cmd in bs.power_on_commands(rams, F407.flash_base, sp, pc):
             self.command(cmd)
+        for (port, number), level in self._inputs.items():
+            self.command(bs.gpio_input(port, number, level))
         self.mailbox.take_power_cut()   # a stale marker from the last cut
 
     def power_on(self) -> None:
@@ -238,6 +242,15 @@ class RenodeEngine(Engine):
     # --- console ------------------------------------------------------------------------
     def uart(self) -> UartLog:
         return self._uart
+
+    # --- GPIO inputs --------------------------------------------------------------------
+    def set_input(self, pin: str, level: int) -> None:
+        # Sent again after every power-on and restore (_power_on_commands): whether Renode
+        # keeps an input line's level across a machine reset is not measured. Not tried on
+        # Renode yet.
+        port, number = pins.parse_pin(pin)
+        self._inputs[(port, number)] = pins.check_level(pin, level)
+        self.command(bs.gpio_input(port, number, self._inputs[(port, number)]))
 
     # --- Ethernet -----------------------------------------------------------------------
     def send_frame(self, frame: bytes) -> None:

@@ -1,5 +1,11 @@
-"""A GPIO port (RM0090 section 8): registers stored; nothing drives the pins from outside,
-so IDR reads back what ODR drives; BSRR sets and resets ODR bits."""
+"""A GPIO port (RM0090 section 8): registers stored; BSRR sets and resets ODR bits.
+
+Pins can be held at a level from outside (a button on the board, a strap: `hold`), kept
+across resets as a wire would be, and saved with snapshots. IDR shows that level for a
+held pin configured as input; every other pin reads back what ODR drives (pull
+resistors and analog mode are not modelled). A change a held input makes reaches EXTI
+line `pin` when SYSCFG_EXTICRx selects this port for it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from pybench.engine.builtin.regfile import RegisterBank
 
 MODER, OTYPER, OSPEEDR, PUPDR, IDR, ODR, BSRR, LCKR, AFRL, AFRH = range(0, 0x28, 4)
 PORTS_BASE = 0x40020000   # GPIOA; ports follow every 0x400
+MODE_INPUT = 0
 
 # Ports A and B come out of reset with their debug pins (JTAG/SWD) configured.
 _RESET_BY_PORT = {
@@ -21,50 +28,47 @@ class GpioPort(RegisterBank):
     repl_types = ("GPIOPort.STM32_GPIOPort",)
     RESET = {r: 0 for r in (MODER, OTYPER, OSPEEDR, PUPDR, IDR, ODR, BSRR, LCKR, AFRL, AFRH)}
 
-    def reset_values(self) -> dict[int, int]:
-        values = dict(self.RESET)
-        values.update(_RESET_BY_PORT.get((self.base - PORTS_BASE) >> 10, {}))
-        return values
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.held: dict[int, int] = {}   # pin -> level driven from outside the chip
+        super().__init__(*args, **kwargs)
 
     @property
-    def port(self) -> int:
+    def port_index(self) -> int:
         """0 for GPIOA, 1 for GPIOB, ... (the number SYSCFG_EXTICRx uses)."""
         return (self.base - PORTS_BASE) >> 10
 
-    def reset(self) -> None:
-        super().reset()
-        # Pins the bench drives from outside (a button, a strap): the board holds them
-        # through every reset of the chip.
-        self.driven_mask: int = getattr(self, "driven_mask", 0)
-        self.driven: int = getattr(self, "driven", 0)
+    port = port_index
 
-    def save(self) -> Any:
-        return (super().save(), self.driven_mask, self.driven)
-
-    def load(self, state: Any) -> None:
-        regs, self.driven_mask, self.driven = state
-        super().load(regs)
+    def reset_values(self) -> dict[int, int]:
+        values = dict(self.RESET)
+        values.update(_RESET_BY_PORT.get(self.port_index, {}))
+        return values
 
     def idr(self) -> int:
-        return ((self.regs[ODR] & ~self.driven_mask) | (self.driven & self.driven_mask)) \
-            & 0xFFFF
+        idr = self.regs[ODR] & 0xFFFF
+        moder = self.regs[MODER]
+        for pin, level in self.held.items():
+            if (moder >> (2 * pin)) & 3 == MODE_INPUT:
+                idr = (idr & ~(1 << pin)) | (level << pin)
+        return idr
 
-    def drive(self, pin: int, level: bool | None) -> None:
-        """The bench drives `pin` high or low from outside (None: let it go). A change
-        reaches EXTI line `pin` when SYSCFG_EXTICR selects this port for it."""
+    def hold(self, pin: int, level: int | None) -> None:
+        """Drive `pin` from outside at `level` (0 or 1); None lets it go."""
         touch = getattr(self.bus, "touch", None)
         if touch is not None:
             touch()
         before = self.idr()
-        bit = 1 << pin
         if level is None:
-            self.driven_mask &= ~bit
+            self.held.pop(pin, None)
         else:
-            self.driven_mask |= bit
-            self.driven = self.driven | bit if level else self.driven & ~bit
+            self.held[pin] = 1 if level else 0
         after = self.idr()
-        if (before ^ after) & bit:
-            self._to_exti(pin, bool(after & bit))
+        if (before ^ after) >> pin & 1:
+            self._to_exti(pin, bool(after >> pin & 1))
+
+    def drive(self, pin: int, level: bool | None) -> None:
+        """hold() with a bool."""
+        self.hold(pin, None if level is None else int(level))
 
     def _to_exti(self, pin: int, level: bool) -> None:
         from pybench.engine.builtin.peripherals.exti import Exti
@@ -77,7 +81,7 @@ class GpioPort(RegisterBank):
         if exti is None:
             return
         selected = 0 if syscfg is None else syscfg.exti_port(pin)
-        if selected == self.port:
+        if selected == self.port_index:
             exti.line_input(pin, level)
 
     def read_reg(self, offset: int) -> int:
@@ -95,3 +99,11 @@ class GpioPort(RegisterBank):
             return
         else:
             self.regs[offset] = value & 0xFFFFFFFF
+
+    def save(self) -> Any:
+        return (super().save(), tuple(sorted(self.held.items())))
+
+    def load(self, state: Any) -> None:
+        regs, held = state
+        super().load(regs)
+        self.held = dict(held)
