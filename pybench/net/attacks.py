@@ -1,0 +1,185 @@
+"""Hostile and heavy traffic for the server's robustness tests, made by the bench's host.
+
+Three kinds of load a small embedded server must hold up under (issue 16), each a plain
+object in virtual time like the rest of the host (pybench/net/host.py): no engine, no
+thread, timers fired by the wire, callbacks that are bound methods so a snapshot of the
+host (copy.deepcopy) carries an attack in progress.
+
+- SlowHeaders ("slowloris"): connections that send a request head a byte at a time and
+  never finish it, reopened by the next tick when the server ends them.
+- SynFlood: SYNs whose SYN-ACKs are swallowed, as from a host that never completes the
+  handshake (a spoofed source, or a firewall in the way).
+- Burst: many clients opening a connection in the same instant, each with one request.
+
+Nothing here knows a device: the server's address and port are parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scapy.layers.inet import IP, TCP
+
+from pybench.net.host import Host
+from pybench.net.http import HttpError, HttpExchange, HttpResponse
+from pybench.net.tcp import TcpConnection, TcpError
+
+SECOND = 1_000_000_000
+MOD32 = 1 << 32
+
+# Bytes a slow client trickles after its request line: header lines that never end the
+# head (no empty line), so the server keeps waiting for more.
+TRICKLE = b"X-a: b\r\n"
+
+
+@dataclass
+class SlowHeadersStats:
+    opened: int = 0         # connections opened, reopenings included
+    ended_by_server: int = 0   # connections the server closed (FIN) or reset
+    bytes_trickled: int = 0
+
+
+class SlowHeaders:
+    """`connections` clients that each send `first`, then one byte of TRICKLE per interval.
+
+    Each tick a connection the server ended is counted and opened again, as the slowloris
+    tool does, so the attack keeps its number of connections for as long as it runs.
+    """
+
+    def __init__(self, host: Host, server: str, port: int, connections: int,
+                 interval_ns: int = 30 * SECOND,
+                 first: bytes = b"GET / HTTP/1.1\r\nHost: bench\r\n") -> None:
+        if connections < 1 or interval_ns <= 0:
+            raise ValueError("SlowHeaders: connections >= 1 and interval_ns > 0")
+        self.host, self.server, self.port = host, server, port
+        self.count, self.interval_ns, self.first = connections, interval_ns, first
+        self.conns: list[TcpConnection] = []
+        self.stats = SlowHeadersStats()
+        self.running = False
+        self._timer: int | None = None
+        self._pos = 0
+
+    def start(self) -> None:
+        self.running = True
+        self.conns = [self._open() for _ in range(self.count)]
+        self._timer = self.host.call_later(self.interval_ns, self._tick)
+
+    def stop(self) -> None:
+        self.running = False
+        self.host.timers.cancel(self._timer)
+        self._timer = None
+        for conn in self.conns:
+            conn.abort()
+
+    @property
+    def established(self) -> int:
+        """Connections of the attack the server has accepted and not ended."""
+        return sum(1 for c in self.conns if c.established and not self._ended(c))
+
+    def _open(self) -> TcpConnection:
+        conn = TcpConnection(self.host, self.server, self.port)
+        conn.connect()
+        conn.send(self.first)
+        self.stats.opened += 1
+        return conn
+
+    @staticmethod
+    def _ended(conn: TcpConnection) -> bool:
+        return conn.peer_fin or conn.state.value == "CLOSED"
+
+    def _tick(self) -> None:
+        self._timer = None
+        if not self.running:
+            return
+        byte = TRICKLE[self._pos % len(TRICKLE):][:1]
+        self._pos += 1
+        for i, conn in enumerate(self.conns):
+            if self._ended(conn):
+                if conn.established or conn.peer_fin:
+                    self.stats.ended_by_server += 1
+                conn.abort()
+                self.conns[i] = self._open()
+                continue
+            try:
+                conn.send(byte)
+                self.stats.bytes_trickled += 1
+            except TcpError:
+                pass   # still connecting: the byte waits for the next tick
+        self._timer = self.host.call_later(self.interval_ns, self._tick)
+
+
+class SynFlood:
+    """`count` SYNs from fresh ports, every `interval_ns` (0: once); SYN-ACKs swallowed.
+
+    Registered as the host's TCP handler for its ports, so the host's own stack does not
+    answer the SYN-ACKs with resets (which would tidy the half-open connections away).
+    """
+
+    def __init__(self, host: Host, server: str, port: int, count: int,
+                 interval_ns: int = 0) -> None:
+        if count < 1 or interval_ns < 0:
+            raise ValueError("SynFlood: count >= 1 and interval_ns >= 0")
+        self.host, self.server, self.port = host, server, port
+        self.count, self.interval_ns = count, interval_ns
+        self.syns_sent = 0
+        self.syn_acks = 0
+        self.ports: list[int] = []
+        self.running = False
+        self._timer: int | None = None
+
+    def start(self) -> None:
+        self.running = True
+        self._send_round()
+
+    def stop(self) -> None:
+        self.running = False
+        self.host.timers.cancel(self._timer)
+        self._timer = None
+        for sport in self.ports:
+            key = (sport, self.server, self.port)
+            if self.host.tcp.get(key) is self:
+                del self.host.tcp[key]
+
+    def on_segment(self, ip: IP, tcp: TCP) -> None:
+        if tcp.flags.S and tcp.flags.A:
+            self.syn_acks += 1
+
+    def _send_round(self) -> None:
+        self._timer = None
+        if not self.running:
+            return
+        for _ in range(self.count):
+            sport = self.host.free_port()
+            self.host.tcp[(sport, self.server, self.port)] = self
+            self.ports.append(sport)
+            self.host.send_ip(IP(dst=self.server)
+                              / TCP(sport=sport, dport=self.port, flags="S",
+                                    seq=self.host.rng.randrange(MOD32), window=65535,
+                                    options=[("MSS", 1460)]))
+            self.syns_sent += 1
+        if self.interval_ns:
+            self._timer = self.host.call_later(self.interval_ns, self._send_round)
+
+
+class Burst:
+    """`clients` connections opened in the same instant, each sending `request`."""
+
+    def __init__(self, host: Host, server: str, port: int, clients: int,
+                 request: bytes) -> None:
+        if clients < 1:
+            raise ValueError("Burst: clients >= 1")
+        self.exchanges = [HttpExchange(host, server, port, request) for _ in range(clients)]
+
+    @property
+    def done(self) -> bool:
+        return all(e.done for e in self.exchanges)
+
+    def outcomes(self) -> list[HttpResponse | str]:
+        """Each client's response, or the one line saying why it got none."""
+        out: list[HttpResponse | str] = []
+        for e in self.exchanges:
+            try:
+                out.append(e.result())
+            except HttpError as err:
+                out.append(str(err))
+        return out
