@@ -9,7 +9,7 @@ host (copy.deepcopy) carries an attack in progress.
   never finish it, reopened by the next tick when the server ends them.
 - SynFlood: SYNs whose SYN-ACKs are swallowed, as from a host that never completes the
   handshake (a spoofed source, or a firewall in the way).
-- Burst: many clients opening a connection in the same instant, each with one request.
+- Burst: many clients opening a connection at about the same time, one request each.
 
 Nothing here knows a device: the server's address and port are parameters.
 """
@@ -162,17 +162,35 @@ class SynFlood:
 
 
 class Burst:
-    """`clients` connections opened in the same instant, each sending `request`."""
+    """`clients` connections opened within `spread_ns`, each sending `request`.
 
-    def __init__(self, host: Host, server: str, port: int, clients: int,
-                 request: bytes) -> None:
-        if clients < 1:
-            raise ValueError("Burst: clients >= 1")
-        self.exchanges = [HttpExchange(host, server, port, request) for _ in range(clients)]
+    Each client starts at its own seeded-random offset inside the spread: clients on
+    different machines never start in the same nanosecond, and clients that did would
+    also retransmit in the same nanosecond forever after (their timers double in step),
+    a lock-step no real network shows.
+    """
+
+    def __init__(self, host: Host, server: str, port: int, clients: int, request: bytes,
+                 spread_ns: int = 0) -> None:
+        if clients < 1 or spread_ns < 0:
+            raise ValueError("Burst: clients >= 1 and spread_ns >= 0")
+        self.host, self.server, self.port, self.request = host, server, port, request
+        self.clients = clients
+        self.exchanges: list[HttpExchange] = []
+        offsets = sorted(host.rng.randrange(spread_ns) if spread_ns else 0
+                         for _ in range(clients))
+        for offset in offsets:
+            if offset:
+                host.call_later(offset, self._start_one)
+            else:
+                self._start_one()
+
+    def _start_one(self) -> None:
+        self.exchanges.append(HttpExchange(self.host, self.server, self.port, self.request))
 
     @property
     def done(self) -> bool:
-        return all(e.done for e in self.exchanges)
+        return len(self.exchanges) == self.clients and all(e.done for e in self.exchanges)
 
     def outcomes(self) -> list[HttpResponse | str]:
         """Each client's response, or the one line saying why it got none."""

@@ -5,8 +5,8 @@ and updates it.
 - slow headers: connections trickling a request head one byte every 30 s, more of them
   than the server has connection slots;
 - a SYN flood: half-open connections that never complete, more than the slots;
-- a burst: twenty clients connecting in the same instant (the receive ring and FIFO hold
-  twelve frames, so some SYNs and ACKs are lost), every one of them must be answered;
+- a burst: twenty clients connecting within 10 ms (the receive ring and FIFO hold twelve
+  frames, so SYNs, ACKs and requests are lost), every one of them must be answered;
 - eight clients at once, each connected before any of them finishes its request.
 
 The client that must get through is the host's ordinary one (pybench/net/tcp.py): it
@@ -35,6 +35,7 @@ SECOND = scenarios.SECOND
 HTTP_PORT = 80
 # More than the server's connection table holds (8), so an attack fills it.
 ATTACKERS = 10
+BURST_SPREAD_NS = 10_000_000
 
 
 def _available() -> bool:
@@ -87,10 +88,11 @@ def test_slow_headers_keep_no_one_waiting(board: Engine, via: str) -> None:
     b.wire.run_for(SECOND)
     assert attack.established >= 4   # the attack holds slots (all of them on v1 before)
     _served_and_updated(board, via)
-    # The attack is still on: its connections were cut and opened again, not given up.
-    assert attack.running and attack.stats.bytes_trickled > 0
+    # The attack went on meanwhile, and goes on: the server ends its connections (the
+    # head deadline), it opens new ones.
     b.wire.run_for(40 * SECOND)
     assert attack.stats.ended_by_server > 0
+    assert attack.stats.opened > ATTACKERS
     attack.stop()
 
 
@@ -109,14 +111,14 @@ def test_syn_flood_keeps_no_one_waiting(board: Engine, via: str) -> None:
 def test_burst_of_twenty_clients_all_served(board: Engine, via: str) -> None:
     b = scenarios.bench(board)
     burst = Burst(b.host, DEVICE_IP, HTTP_PORT, 20,
-                  build_request("GET", "/status", DEVICE_IP))
+                  build_request("GET", "/status", DEVICE_IP), spread_ns=BURST_SPREAD_NS)
     assert b.wire.run_until(lambda: burst.done, 60 * SECOND)
     outcomes = burst.outcomes()
     failed = [o for o in outcomes if isinstance(o, str) or o.status != 200]
     assert not failed, f"{len(failed)} of 20 clients not served: {failed[:3]}"
     # The burst again, now with an update running through it.
     burst = Burst(b.host, DEVICE_IP, HTTP_PORT, 20,
-                  build_request("GET", "/status", DEVICE_IP))
+                  build_request("GET", "/status", DEVICE_IP), spread_ns=BURST_SPREAD_NS)
     result = _update_alongside(board, via)
     assert result.accepted, result
     assert b.wire.run_until(lambda: burst.done, 60 * SECOND)
