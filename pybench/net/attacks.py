@@ -22,7 +22,7 @@ from scapy.layers.inet import IP, TCP
 
 from pybench.net.host import Host
 from pybench.net.http import HttpError, HttpExchange, HttpResponse
-from pybench.net.tcp import TcpConnection, TcpError
+from pybench.net.tcp import TcpConnection, TcpError, TcpState
 
 SECOND = 1_000_000_000
 MOD32 = 1 << 32
@@ -34,8 +34,8 @@ TRICKLE = b"X-a: b\r\n"
 
 @dataclass
 class SlowHeadersStats:
-    opened: int = 0         # connections opened, reopenings included
-    ended_by_server: int = 0   # connections the server closed (FIN) or reset
+    opened: int = 0            # connections opened, reopenings included
+    reopened: int = 0          # connections the server had ended, replaced by a tick
     bytes_trickled: int = 0
 
 
@@ -76,6 +76,11 @@ class SlowHeaders:
         """Connections of the attack the server has accepted and not ended."""
         return sum(1 for c in self.conns if c.established and not self._ended(c))
 
+    @property
+    def ended_by_server(self) -> int:
+        """Connections the server accepted and then closed (FIN) or reset, so far."""
+        return self.stats.reopened + sum(1 for c in self.conns if self._ended_by_server(c))
+
     def _open(self) -> TcpConnection:
         conn = TcpConnection(self.host, self.server, self.port)
         conn.connect()
@@ -85,7 +90,11 @@ class SlowHeaders:
 
     @staticmethod
     def _ended(conn: TcpConnection) -> bool:
-        return conn.peer_fin or conn.state.value == "CLOSED"
+        return conn.peer_fin or conn.state == TcpState.CLOSED
+
+    @classmethod
+    def _ended_by_server(cls, conn: TcpConnection) -> bool:
+        return conn.rcv_nxt > 0 and cls._ended(conn)   # rcv_nxt: the SYN-ACK came
 
     def _tick(self) -> None:
         self._timer = None
@@ -95,8 +104,8 @@ class SlowHeaders:
         self._pos += 1
         for i, conn in enumerate(self.conns):
             if self._ended(conn):
-                if conn.established or conn.peer_fin:
-                    self.stats.ended_by_server += 1
+                if self._ended_by_server(conn):
+                    self.stats.reopened += 1
                 conn.abort()
                 self.conns[i] = self._open()
                 continue

@@ -72,58 +72,64 @@ def _update_alongside(engine: Engine, via: str) -> UploadResult:
     return scenarios.finish_upload(engine, timeout_ns=120 * SECOND)
 
 
-def _served_and_updated(engine: Engine, via: str) -> None:
+def _served_and_updated(engine: Engine) -> None:
+    """A status request gets its answer, then an update over HTTP and one over TFTP
+    (the second replaces the first in the staging slot) are staged."""
     info = scenarios.status(engine)   # ScenarioError when the client gives up
     assert info["version_number"] == 1
-    result = _update_alongside(engine, via)
-    assert result.accepted, result
-    assert result.staging.startswith("staging: staged v2"), result
+    for via in ("http", "tftp"):
+        result = _update_alongside(engine, via)
+        assert result.accepted, result
+        assert result.staging.startswith("staging: staged v2"), result
 
 
-@pytest.mark.parametrize("via", ["http", "tftp"])
-def test_slow_headers_keep_no_one_waiting(board: Engine, via: str) -> None:
+def test_slow_headers_keep_no_one_waiting(board: Engine) -> None:
     b = scenarios.bench(board)
     attack = SlowHeaders(b.host, DEVICE_IP, HTTP_PORT, ATTACKERS, interval_ns=30 * SECOND)
     attack.start()
     b.wire.run_for(SECOND)
     assert attack.established >= 4   # the attack holds slots (all of them on v1 before)
-    _served_and_updated(board, via)
-    # The attack went on meanwhile, and goes on: the server ends its connections (the
-    # head deadline), it opens new ones.
-    b.wire.run_for(40 * SECOND)
-    assert attack.stats.ended_by_server > 0
-    assert attack.stats.opened > ATTACKERS
+    _served_and_updated(board)
+    # The server ended the attack's connections (the head deadline); the attack goes on.
+    assert attack.ended_by_server > 0 and attack.running
     attack.stop()
 
 
-@pytest.mark.parametrize("via", ["http", "tftp"])
-def test_syn_flood_keeps_no_one_waiting(board: Engine, via: str) -> None:
+def test_syn_flood_keeps_no_one_waiting(board: Engine) -> None:
     b = scenarios.bench(board)
     flood = SynFlood(b.host, DEVICE_IP, HTTP_PORT, ATTACKERS, interval_ns=10 * SECOND)
     flood.start()
     b.wire.run_for(SECOND // 2)
     assert flood.syn_acks >= 4   # the device holds half-open connections for them
-    _served_and_updated(board, via)
+    _served_and_updated(board)
     flood.stop()
 
 
-@pytest.mark.parametrize("via", ["http", "tftp"])
-def test_burst_of_twenty_clients_all_served(board: Engine, via: str) -> None:
+def _burst(engine: Engine) -> Burst:
+    b = scenarios.bench(engine)
+    return Burst(b.host, DEVICE_IP, HTTP_PORT, 20, build_request("GET", "/status", DEVICE_IP),
+                 spread_ns=BURST_SPREAD_NS)
+
+
+def _not_served(burst: Burst) -> list[str]:
+    return [o if isinstance(o, str) else f"{o.status} {o.text.strip()}"
+            for o in burst.outcomes() if isinstance(o, str) or o.status != 200]
+
+
+def test_burst_of_twenty_clients_all_served(board: Engine) -> None:
     b = scenarios.bench(board)
-    burst = Burst(b.host, DEVICE_IP, HTTP_PORT, 20,
-                  build_request("GET", "/status", DEVICE_IP), spread_ns=BURST_SPREAD_NS)
+    burst = _burst(board)
     assert b.wire.run_until(lambda: burst.done, 60 * SECOND)
-    outcomes = burst.outcomes()
-    failed = [o for o in outcomes if isinstance(o, str) or o.status != 200]
+    failed = _not_served(burst)
     assert not failed, f"{len(failed)} of 20 clients not served: {failed[:3]}"
-    # The burst again, now with an update running through it.
-    burst = Burst(b.host, DEVICE_IP, HTTP_PORT, 20,
-                  build_request("GET", "/status", DEVICE_IP), spread_ns=BURST_SPREAD_NS)
-    result = _update_alongside(board, via)
-    assert result.accepted, result
-    assert b.wire.run_until(lambda: burst.done, 60 * SECOND)
-    failed = [o for o in burst.outcomes() if isinstance(o, str) or o.status != 200]
-    assert not failed, f"{len(failed)} of 20 clients not served during the update"
+    # Again with an update running through each burst.
+    for via in ("http", "tftp"):
+        burst = _burst(board)
+        result = _update_alongside(board, via)
+        assert result.accepted, result
+        assert b.wire.run_until(lambda current=burst: current.done, 60 * SECOND)
+        failed = _not_served(burst)
+        assert not failed, f"{len(failed)} of 20 clients not served during the {via} update"
 
 
 def test_eight_clients_connected_at_once_are_all_served(board: Engine) -> None:
