@@ -67,7 +67,8 @@ def _update_alongside(engine: Engine, via: str) -> UploadResult:
     would forget every other transfer of the host first."""
     b = scenarios.bench(engine)
     image = (build_dir() / "app-v2.img").read_bytes()
-    b.host.apps["upload"] = Upload(b.host, image, via=via, filename="app-v2.img")
+    b.host.apps["upload"] = Upload(b.host, image, server=DEVICE_IP, via=via,
+                                   filename="app-v2.img")
     b.host.apps["upload_mark"] = max(b.console_mark, len(engine.uart().lines))
     return scenarios.finish_upload(engine, timeout_ns=120 * SECOND)
 
