@@ -118,23 +118,25 @@ class SlowHeaders:
 
 
 class SynFlood:
-    """`count` SYNs from fresh ports, every `interval_ns` (0: once); SYN-ACKs swallowed.
+    """Rounds of `count` SYNs from fresh ports, `spacing_ns` apart (so that the device's
+    receive ring does not drop most of them), a round every `interval_ns` (0: one round).
 
-    Registered as the host's TCP handler for its ports, so the host's own stack does not
-    answer the SYN-ACKs with resets (which would tidy the half-open connections away).
+    Registered as the host's TCP handler for its ports and swallows the SYN-ACKs, so the
+    host's own stack does not answer them with resets (which would tidy the half-open
+    connections away), as from a spoofed source or behind a firewall.
     """
 
     def __init__(self, host: Host, server: str, port: int, count: int,
-                 interval_ns: int = 0) -> None:
-        if count < 1 or interval_ns < 0:
-            raise ValueError("SynFlood: count >= 1 and interval_ns >= 0")
+                 interval_ns: int = 0, spacing_ns: int = 1_000_000) -> None:
+        if count < 1 or interval_ns < 0 or spacing_ns < 0:
+            raise ValueError("SynFlood: count >= 1, interval_ns >= 0 and spacing_ns >= 0")
         self.host, self.server, self.port = host, server, port
-        self.count, self.interval_ns = count, interval_ns
+        self.count, self.interval_ns, self.spacing_ns = count, interval_ns, spacing_ns
         self.syns_sent = 0
         self.syn_acks = 0
         self.ports: list[int] = []
         self.running = False
-        self._timer: int | None = None
+        self._timers: list[int] = []
 
     def start(self) -> None:
         self.running = True
@@ -142,8 +144,9 @@ class SynFlood:
 
     def stop(self) -> None:
         self.running = False
-        self.host.timers.cancel(self._timer)
-        self._timer = None
+        for timer in self._timers:
+            self.host.timers.cancel(timer)
+        self._timers.clear()
         for sport in self.ports:
             key = (sport, self.server, self.port)
             if self.host.tcp.get(key) is self:
@@ -154,20 +157,24 @@ class SynFlood:
             self.syn_acks += 1
 
     def _send_round(self) -> None:
-        self._timer = None
         if not self.running:
             return
-        for _ in range(self.count):
-            sport = self.host.free_port()
-            self.host.tcp[(sport, self.server, self.port)] = self
-            self.ports.append(sport)
-            self.host.send_ip(IP(dst=self.server)
-                              / TCP(sport=sport, dport=self.port, flags="S",
-                                    seq=self.host.rng.randrange(MOD32), window=65535,
-                                    options=[("MSS", 1460)]))
-            self.syns_sent += 1
+        self._timers = [self.host.call_later(i * self.spacing_ns, self._send_syn)
+                        for i in range(self.count)]
         if self.interval_ns:
-            self._timer = self.host.call_later(self.interval_ns, self._send_round)
+            self._timers.append(self.host.call_later(self.interval_ns, self._send_round))
+
+    def _send_syn(self) -> None:
+        if not self.running:
+            return
+        sport = self.host.free_port()
+        self.host.tcp[(sport, self.server, self.port)] = self
+        self.ports.append(sport)
+        self.host.send_ip(IP(dst=self.server)
+                          / TCP(sport=sport, dport=self.port, flags="S",
+                                seq=self.host.rng.randrange(MOD32), window=65535,
+                                options=[("MSS", 1460)]))
+        self.syns_sent += 1
 
 
 class Burst:
