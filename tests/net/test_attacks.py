@@ -21,18 +21,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sample_device import DEVICE_IP, SAMPLE
 
 from pybench.engine.base import Engine
 from pybench.net import scenarios
 from pybench.net.attacks import Burst, SlowHeaders, SynFlood
-from pybench.net.host import DEVICE_IP
 from pybench.net.http import ResponseParser, build_request
 from pybench.net.tcp import TcpConnection
 from pybench.net.upload import Upload, UploadResult
-from pybench.paths import build_dir, platform_file
+from pybench.paths import build_dir
 
 SECOND = scenarios.SECOND
-HTTP_PORT = 80
+HTTP_PORT = scenarios.http_port(SAMPLE)
 # More than the server's connection table holds (8), so an attack fills it.
 ATTACKERS = 10
 BURST_SPREAD_NS = 10_000_000
@@ -50,10 +50,8 @@ pytestmark = pytest.mark.skipif(not _available(),
 
 @pytest.fixture
 def board(tmp_path: Path) -> Iterator[Engine]:
-    build = build_dir()
-    engine = scenarios.create_board("builtin", build / "boot.elf", build / "app-v1.img",
-                                    platform_file())
-    scenarios.attach(engine, seed=3, pcap=tmp_path / "wire.pcap")
+    engine = scenarios.create_board("builtin", SAMPLE)
+    scenarios.attach(engine, SAMPLE, seed=3, pcap=tmp_path / "wire.pcap")
     engine.power_on()
     scenarios.boot_and_wait(engine)
     yield engine
@@ -67,8 +65,8 @@ def _update_alongside(engine: Engine, via: str) -> UploadResult:
     would forget every other transfer of the host first."""
     b = scenarios.bench(engine)
     image = (build_dir() / "app-v2.img").read_bytes()
-    b.host.apps["upload"] = Upload(b.host, image, server=DEVICE_IP, via=via,
-                                   filename="app-v2.img")
+    b.host.apps["upload"] = Upload(b.host, image, server=b.device_ip,
+                                   transport=scenarios.upload_transport(b.device, via))
     b.host.apps["upload_mark"] = max(b.console_mark, len(engine.uart().lines))
     return scenarios.finish_upload(engine, timeout_ns=120 * SECOND)
 
@@ -76,7 +74,7 @@ def _update_alongside(engine: Engine, via: str) -> UploadResult:
 def _served_and_updated(engine: Engine) -> None:
     """A status request gets its answer, then an update over HTTP and one over TFTP
     (the second replaces the first in the staging slot) are staged."""
-    info = scenarios.status(engine)   # ScenarioError when the client gives up
+    info = scenarios.http_json(engine, "/status")   # ScenarioError when the client gives up
     assert info["version_number"] == 1
     for via in ("http", "tftp"):
         result = _update_alongside(engine, via)
