@@ -5,7 +5,6 @@
 #include "http.h"
 #include "net_config.h"
 #include "staging.h"
-#include "tcp.h"
 #include "tftp.h"
 #include "udp.h"
 
@@ -27,7 +26,6 @@ static void udp_received(uint32_t src_ip, uint16_t src_port, uint16_t dst_port,
 
 void services_init(void)
 {
-    tcp_reset_all();   /* the connection table lives outside .bss (net_config.h) */
     http_init(NET_HTTP_PORT);
     tftp_init(NET_TFTP_PORT, tftp_output);
     udp_set_receiver(udp_received);

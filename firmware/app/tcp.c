@@ -54,9 +54,19 @@ struct tcp_listener {
 };
 
 /* The table is the stack's largest piece of RAM: in CCM on the chip (net_config.h),
- * which the startup code does not zero, so tcp_reset_all() does at start-up. */
+ * which the startup code does not zero (and a reset keeps): table_ready, in .bss, says
+ * whether this run cleared it yet; every entry point does so first. */
 static struct tcp_conn conns[TCP_MAX_CONNS] NET_BIG_RAM;
+static uint8_t table_ready;
 struct tcp_stats tcp_stats;
+
+static void table_init(void)
+{
+    if (!table_ready) {
+        memset(conns, 0, sizeof conns);
+        table_ready = 1;
+    }
+}
 static struct tcp_listener listeners[TCP_MAX_LISTENERS];
 static uint32_t tcp_now;
 static uint32_t iss_seed = 0x1F2E3D4Cu;
@@ -466,6 +476,7 @@ void tcp_input(uint32_t src_ip, const uint8_t *p, size_t len, uint32_t now_ms)
     uint8_t flags;
 
     tcp_now = now_ms;
+    table_init();
     if (len < TCP_HDR_LEN) {
         net_stats.drop_tcp++;
         return;
@@ -586,6 +597,7 @@ void tcp_poll(uint32_t now_ms)
     uint32_t wnd;
 
     tcp_now = now_ms;
+    table_init();
     for (i = 0; i < TCP_MAX_CONNS; i++) {
         c = &conns[i];
         if (c->state == TCP_CLOSED)
@@ -617,6 +629,7 @@ int tcp_listen(uint16_t port, const struct tcp_handler *h)
 {
     unsigned i;
 
+    table_init();
     for (i = 0; i < TCP_MAX_LISTENERS; i++) {
         if (listeners[i].h == NULL || listeners[i].port == port) {
             listeners[i].port = port;
@@ -630,6 +643,7 @@ int tcp_listen(uint16_t port, const struct tcp_handler *h)
 void tcp_reset_all(void)
 {
     memset(conns, 0, sizeof conns);
+    table_ready = 1;
     memset(listeners, 0, sizeof listeners);
     memset(&tcp_stats, 0, sizeof tcp_stats);
 }

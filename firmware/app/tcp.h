@@ -66,7 +66,7 @@ struct tcp_handler {
 int tcp_listen(uint16_t port, const struct tcp_handler *h);
 void tcp_input(uint32_t src_ip, const uint8_t *seg, size_t len, uint32_t now_ms);
 void tcp_poll(uint32_t now_ms);
-void tcp_reset_all(void);    /* also the start-up initialisation: the table is not in .bss */
+void tcp_reset_all(void);
 
 /* Queue data; returns the bytes accepted (all or part, as space allows). */
 size_t tcp_send(struct tcp_conn *c, const void *data, size_t len);
