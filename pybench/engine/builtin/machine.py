@@ -759,6 +759,8 @@ class Machine:
         """Hooks over the ranges of the MPU regions that take rights away (mpu.py)."""
         mpu = self.scs.mpu
         mpu.changed = False
+        if not mpu.enabled and not self._mpu_hooks:
+            return                 # nothing installed, nothing to install: no TB flush
         for handle in self._mpu_hooks:
             self.uc.hook_del(handle)
         self._mpu_hooks = []
