@@ -104,9 +104,27 @@ def judge(step: HttpStep, response: HttpResponse) -> bool:
     return step.accept_text is None or re.search(step.accept_text, text) is not None
 
 
-def first_line(response: HttpResponse) -> str:
-    text = response.text.strip()
-    return text.splitlines()[0].strip() if text else response.reason
+_TAG = re.compile(r"<[^>]*>")
+
+
+def device_line(step: HttpStep, response: HttpResponse) -> str:
+    """One line of the device's answer for the report: the line where the refuse or the
+    accept text matched, else the first line; from an HTML page without its tags
+    ("<p>Update staged: 1234 bytes</p>" reads "Update staged: 1234 bytes"); the reason
+    phrase when there is no text."""
+    html = ("html" in response.headers.get("content-type", "").lower()
+            or response.text.lstrip().startswith("<"))
+
+    def clean(raw: str) -> str:
+        return (_TAG.sub("", raw) if html else raw).strip()
+
+    raw_lines = response.text.splitlines()
+    for pattern in (step.refuse_text, step.accept_text):
+        if pattern is not None:
+            for raw in raw_lines:
+                if re.search(pattern, raw) and clean(raw):
+                    return clean(raw)
+    return next((clean(raw) for raw in raw_lines if clean(raw)), response.reason)
 
 
 class Upload:
@@ -190,7 +208,7 @@ class Upload:
                 self._end(FAILED, None, f"{step.label}: {e}")
                 return
             ok = judge(step, response)
-            line = first_line(response)
+            line = device_line(step, response)
             self.steps.append(StepResult(step.label, response.status, line, ok))
             self.jar.take(response)
             if step.upload is not None:
