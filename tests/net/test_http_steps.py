@@ -17,7 +17,7 @@ from scapy.layers.l2 import Ether
 from pybench.net.host import DEVICE_IP, Host
 from pybench.net.http import CookieJar, HttpError, HttpExchange, HttpResponse, build_request
 from pybench.net.transport import HttpStep, HttpTransport
-from pybench.net.upload import ACCEPTED, FAILED, REFUSED, Upload
+from pybench.net.upload import ACCEPTED, FAILED, REFUSED, StepResult, StepRun, Upload
 from pybench.net.wire import Wire
 
 MS = 1_000_000
@@ -96,7 +96,7 @@ class LoginDevice(FakeEngine):
         line = head.split(b"\r\n", 1)[0].decode()
         logged_in = b"Cookie: sid=s3cr3t" in head
         if line == "GET /login.html HTTP/1.1":
-            return _answer(200, b"<form action=/login method=post>")
+            return _answer(200, b"<h1>Log in</h1>\n<form action=/login method=post>")
         if line == "POST /login HTTP/1.1":
             if body == f"user=admin&password={self.password}".encode():
                 return _answer(302, b"", b"Set-Cookie: sid=s3cr3t; Path=/\r\n"
@@ -216,3 +216,18 @@ def test_transport_data_is_checked() -> None:
         HttpStep("POST", "/u", accept_text="(")
     with pytest.raises(ValueError, match=re.escape("method 'DELETE'")):
         HttpStep("DELETE", "/u")
+
+
+def test_one_step_on_its_own_as_a_check_or_a_restart() -> None:
+    device = LoginDevice()
+    wire = Wire(device, Host(seed=3))
+    login = _iap().steps[0]
+    run = StepRun(wire.host, DEVICE_IP, login)
+    assert wire.run_until(lambda: run.done, 10 * SECOND)
+    # The accept text matched a line that is all tags: the first line with text reports.
+    assert run.result() == StepResult("GET /login.html", 200, "Log in", True)
+    missing = StepRun(wire.host, DEVICE_IP, HttpStep("GET", "/nothing"))
+    assert wire.run_until(lambda: missing.done, 10 * SECOND)
+    assert missing.result() == StepResult("GET /nothing", 404, "not found", False)
+    with pytest.raises(ValueError, match="carries the image"):
+        StepRun(wire.host, DEVICE_IP, _iap().steps[2])
