@@ -220,7 +220,7 @@ def test_transport_data_is_checked() -> None:
 
 def test_one_step_on_its_own_as_a_check_or_a_restart() -> None:
     device = LoginDevice()
-    wire = Wire(device, Host(seed=3))
+    wire = Wire(device, sample_host(seed=3))
     login = _iap().steps[0]
     run = StepRun(wire.host, DEVICE_IP, login)
     assert wire.run_until(lambda: run.done, 10 * SECOND)
