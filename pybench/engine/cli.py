@@ -76,7 +76,9 @@ def _files(args: argparse.Namespace, device: Device) -> tuple[list[Path], Path |
         if not path.exists():
             raise BenchError(f"{path}: no such file")
         if not path.is_file():
-            raise BenchError(f"{path}: not a regular file")
+            raise BenchError(f"{path}: not a regular file (an ELF or an image is expected)")
+        if path.stat().st_size == 0:
+            raise BenchError(f"{path}: empty file")
     return elfs, image
 
 

@@ -29,6 +29,7 @@ from pybench.engine.base import Engine
 from pybench.errors import BenchError
 from pybench.net import scenarios
 from pybench.net.upload import MODES, VIAS
+from pybench.net.wire import BoardStopped
 
 SECOND = 1_000_000_000
 
@@ -146,7 +147,9 @@ def _update(args: argparse.Namespace) -> int:
         console.print(f"update: {which} runs and is on the network "
                       f"(virtual time {engine.now_ns / SECOND:.3f} s)")
         return 0
-    except scenarios.ScenarioError as e:
+    except (scenarios.ScenarioError, BoardStopped) as e:
+        # BoardStopped: the board faulted or halted (a bad image, a bootloader that
+        # stops), a finding about the device told in one line.
         console.print(f"update: {e}")
         return 1
     finally:
