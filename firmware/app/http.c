@@ -27,6 +27,7 @@ struct http_conn {
     uint32_t body_left;
     int staging_status;       /* last staging result seen by the multipart sink */
     int reboot;               /* reboot once this response has been delivered */
+    uint32_t accepted_ms;     /* the request head is due HTTP_HEAD_TIMEOUT_MS after this */
     struct http_head head;
     struct http_request req;
 };
@@ -35,6 +36,7 @@ static struct http_conn hconns[TCP_MAX_CONNS];
 static struct http_conn *uploader;    /* the one connection feeding the staging writer */
 static struct multipart mp;           /* one upload at a time, so one parser */
 static char response[TCP_TX_BUF];
+static uint32_t http_now;             /* the time of the last http_poll() */
 
 static const char *reason_phrase(int code)
 {
@@ -45,6 +47,7 @@ static const char *reason_phrase(int code)
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
@@ -313,6 +316,7 @@ static void on_accepted(struct tcp_conn *c)
         if (hconns[i].tcp == NULL) {
             memset(&hconns[i], 0, sizeof hconns[i]);
             hconns[i].tcp = c;
+            hconns[i].accepted_ms = http_now;
             http_head_init(&hconns[i].head);
             tcp_set_app(c, &hconns[i]);
             return;
@@ -361,8 +365,20 @@ static const struct tcp_handler handler = {
 void http_init(uint16_t port)
 {
     memset(hconns, 0, sizeof hconns);
+    http_now = 0;
     uploader = NULL;
     (void)tcp_listen(port, &handler);
+}
+
+/* Slow headers ("slowloris"): a head still incomplete at its deadline gets 408. */
+static void head_deadlines(uint32_t now_ms)
+{
+    unsigned i;
+
+    for (i = 0; i < TCP_MAX_CONNS; i++)
+        if (hconns[i].tcp != NULL && hconns[i].phase == P_HEAD &&
+            now_ms - hconns[i].accepted_ms >= HTTP_HEAD_TIMEOUT_MS)
+            respond_text(&hconns[i], 408, "request head not complete in time", NULL);
 }
 
 void http_poll(uint32_t now_ms)
@@ -370,7 +386,8 @@ void http_poll(uint32_t now_ms)
     unsigned i;
     enum tcp_state s;
 
-    (void)now_ms;
+    http_now = now_ms;
+    head_deadlines(now_ms);
     for (i = 0; i < TCP_MAX_CONNS; i++) {
         if (hconns[i].tcp == NULL || !hconns[i].reboot)
             continue;

@@ -8,8 +8,13 @@
 
 #include <stdint.h>
 
+/* A client has this long from its connection's accept to complete its request head;
+ * then 408 and the connection is closed (slow clients must not hold slots). */
+#define HTTP_HEAD_TIMEOUT_MS 10000u
+
 void http_init(uint16_t port);
-/* Reboots wait until the 202 has been delivered; call from the main loop. */
+/* Reboots wait until the 202 has been delivered, request heads have a deadline; call
+ * from the main loop. */
 void http_poll(uint32_t now_ms);
 
 #endif /* HTTP_H */

@@ -30,4 +30,15 @@
 #define NET_TFTP_PORT   69
 #endif
 
+/*
+ * Where the stack's big tables go: the 64 KiB core-coupled RAM on the chip (CPU only,
+ * never touched by the Ethernet DMA, and not zeroed by the startup code: the owner
+ * clears it at start-up), ordinary memory in the host tests.
+ */
+#if defined(__arm__) && !defined(NET_BIG_RAM)
+#define NET_BIG_RAM __attribute__((section(".ccm")))
+#elif !defined(NET_BIG_RAM)
+#define NET_BIG_RAM
+#endif
+
 #endif /* NET_CONFIG_H */

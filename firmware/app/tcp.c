@@ -6,6 +6,7 @@
 #include "byteorder.h"
 #include "checksum.h"
 #include "ipv4.h"
+#include "net_config.h"
 #include "netif.h"
 
 #define TCP_HDR_LEN 20u
@@ -52,7 +53,20 @@ struct tcp_listener {
     const struct tcp_handler *h;
 };
 
-static struct tcp_conn conns[TCP_MAX_CONNS];
+/* The table is the stack's largest piece of RAM: in CCM on the chip (net_config.h),
+ * which the startup code does not zero (and a reset keeps): table_ready, in .bss, says
+ * whether this run cleared it yet; every entry point does so first. */
+static struct tcp_conn conns[TCP_MAX_CONNS] NET_BIG_RAM;
+static uint8_t table_ready;
+struct tcp_stats tcp_stats;
+
+static void table_init(void)
+{
+    if (!table_ready) {
+        memset(conns, 0, sizeof conns);
+        table_ready = 1;
+    }
+}
 static struct tcp_listener listeners[TCP_MAX_LISTENERS];
 static uint32_t tcp_now;
 static uint32_t iss_seed = 0x1F2E3D4Cu;
@@ -246,39 +260,64 @@ static struct tcp_conn *find_conn(uint32_t ip, uint16_t sport, uint16_t dport)
     return NULL;
 }
 
+/*
+ * How willingly a connection gives its slot to a new SYN when none is free; 0: never.
+ * Only waiting, half-open or silent connections give way, in this order:
+ *   4  TIME_WAIT: only waiting for stray segments;
+ *   3  FIN_WAIT_2: everything we sent is acknowledged, only the peer's FIN is missing;
+ *   2  SYN_RECEIVED silent for TCP_EVICT_HALF_OPEN_MS: a handshake nobody completes (a
+ *      SYN flood); a younger one may be a client whose ACK was lost, and we resend our
+ *      SYN-ACK;
+ *   1  any other state silent for TCP_EVICT_IDLE_MS: a peer that trickles its request
+ *      or never sends one (the HTTP head deadline ends those earlier), or went away.
+ * A connection that received something more recently is never taken: a client whose
+ * ACK and request were lost in a burst retransmits them well within that (its
+ * retransmissions may lose to the SYNs of the same burst several times in a row).
+ */
+static int evict_rank(const struct tcp_conn *c)
+{
+    uint32_t silent = tcp_now - c->last_rx_ms;
+
+    switch (c->state) {
+    case TCP_CLOSED: return 0;
+    case TCP_TIME_WAIT: return 4;
+    case TCP_FIN_WAIT_2: return 3;
+    case TCP_SYN_RCVD: return silent >= TCP_EVICT_HALF_OPEN_MS ? 2 : 0;
+    default: return silent >= TCP_EVICT_IDLE_MS ? 1 : 0;
+    }
+}
+
+/* When the connection became what it is now: the oldest of a rank goes first. */
+static uint32_t evict_since(const struct tcp_conn *c)
+{
+    return c->state == TCP_TIME_WAIT ? c->time_wait_ms : c->last_rx_ms;
+}
+
 static struct tcp_conn *alloc_conn(void)
 {
-    struct tcp_conn *oldest = NULL;
+    struct tcp_conn *victim = NULL;
+    int rank, best = 0;
     unsigned i;
 
     for (i = 0; i < TCP_MAX_CONNS; i++)
         if (conns[i].state == TCP_CLOSED)
             return &conns[i];
-    /* All busy: a connection in TIME_WAIT is only waiting, so it gives way. */
-    for (i = 0; i < TCP_MAX_CONNS; i++)
-        if (conns[i].state == TCP_TIME_WAIT &&
-            (oldest == NULL || SEQ_LT(conns[i].time_wait_ms, oldest->time_wait_ms)))
-            oldest = &conns[i];
-    if (oldest != NULL) {
-        conn_free(oldest);
-        return oldest;
+    for (i = 0; i < TCP_MAX_CONNS; i++) {
+        rank = evict_rank(&conns[i]);
+        if (rank > best || (rank == best && rank > 0 &&
+                            SEQ_LT(evict_since(&conns[i]), evict_since(victim)))) {
+            victim = &conns[i];
+            best = rank;
+        }
     }
-    /* Then one in FIN_WAIT_2: everything we sent is acknowledged, only the peer's FIN
-     * is missing, and a client that never closes must not lock the server out. */
-    for (i = 0; i < TCP_MAX_CONNS; i++)
-        if (conns[i].state == TCP_FIN_WAIT_2 &&
-            (oldest == NULL || SEQ_LT(conns[i].last_rx_ms, oldest->last_rx_ms)))
-            oldest = &conns[i];
-    /* Last, an established connection that never sent a byte (a browser's preconnect). */
-    if (oldest == NULL)
-        for (i = 0; i < TCP_MAX_CONNS; i++)
-            if (conns[i].state == TCP_ESTABLISHED && conns[i].rcv_nxt == conns[i].irs + 1u &&
-                conns[i].tx_len == 0 &&
-                (oldest == NULL || SEQ_LT(conns[i].last_rx_ms, oldest->last_rx_ms)))
-                oldest = &conns[i];
-    if (oldest != NULL)
-        abort_conn(oldest, 1);
-    return oldest;
+    if (victim == NULL)
+        return NULL;
+    tcp_stats.evicted++;
+    if (victim->state == TCP_TIME_WAIT)
+        conn_free(victim);
+    else
+        abort_conn(victim, 1);
+    return victim;
 }
 
 static uint16_t parse_mss(const uint8_t *opt, size_t len)
@@ -320,8 +359,10 @@ static void passive_open(uint32_t src_ip, uint16_t sport, uint16_t dport, uint32
         return;
     }
     c = alloc_conn();
-    if (c == NULL)
+    if (c == NULL) {
+        tcp_stats.syn_dropped++;
         return;   /* no room: the peer retransmits its SYN later */
+    }
     memset(c, 0, offsetof(struct tcp_conn, rx));
     c->remote_ip = src_ip;
     c->remote_port = sport;
@@ -435,6 +476,7 @@ void tcp_input(uint32_t src_ip, const uint8_t *p, size_t len, uint32_t now_ms)
     uint8_t flags;
 
     tcp_now = now_ms;
+    table_init();
     if (len < TCP_HDR_LEN) {
         net_stats.drop_tcp++;
         return;
@@ -555,6 +597,7 @@ void tcp_poll(uint32_t now_ms)
     uint32_t wnd;
 
     tcp_now = now_ms;
+    table_init();
     for (i = 0; i < TCP_MAX_CONNS; i++) {
         c = &conns[i];
         if (c->state == TCP_CLOSED)
@@ -586,6 +629,7 @@ int tcp_listen(uint16_t port, const struct tcp_handler *h)
 {
     unsigned i;
 
+    table_init();
     for (i = 0; i < TCP_MAX_LISTENERS; i++) {
         if (listeners[i].h == NULL || listeners[i].port == port) {
             listeners[i].port = port;
@@ -599,7 +643,9 @@ int tcp_listen(uint16_t port, const struct tcp_handler *h)
 void tcp_reset_all(void)
 {
     memset(conns, 0, sizeof conns);
+    table_ready = 1;
     memset(listeners, 0, sizeof listeners);
+    memset(&tcp_stats, 0, sizeof tcp_stats);
 }
 
 size_t tcp_send_space(const struct tcp_conn *c)

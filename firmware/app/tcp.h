@@ -6,6 +6,10 @@
  * retransmission resends from it. In-order data is offered to the application at once;
  * what it does not consume stays buffered and shrinks the window. Out-of-order segments
  * are dropped and re-acknowledged (the peer resends them); duplicates are acknowledged.
+ *
+ * When every connection slot is taken, a new SYN takes one that is only waiting
+ * (TIME_WAIT, FIN_WAIT_2), half-open or silent for TCP_EVICT_IDLE_MS, never one that is
+ * moving data: see evict_rank() in tcp.c.
  */
 #ifndef TCP_H
 #define TCP_H
@@ -13,16 +17,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TCP_MAX_CONNS       4
+#define TCP_MAX_CONNS       8
 #define TCP_MAX_LISTENERS   2
 #define TCP_MSS             1460u
-#define TCP_RX_BUF          (4u * TCP_MSS)
+#define TCP_RX_BUF          (3u * TCP_MSS)
 #define TCP_TX_BUF          3072u
 #define TCP_RTO_INITIAL_MS  300u
 #define TCP_RTO_MAX_MS      4000u
 #define TCP_MAX_RETRIES     8u
 #define TCP_TIME_WAIT_MS    1000u    /* short on purpose: a server's ports are never reused */
 #define TCP_IDLE_TIMEOUT_MS 60000u   /* a silent peer loses its connection slot */
+/* With every slot taken, a new SYN may take the slot of a half-open connection silent
+ * for TCP_EVICT_HALF_OPEN_MS (longer than our SYN-ACK's first retransmissions and than a
+ * 128 KiB sector erase stalls us), or of any other connection silent TCP_EVICT_IDLE_MS. */
+#define TCP_EVICT_HALF_OPEN_MS 3000u
+#define TCP_EVICT_IDLE_MS      10000u
 
 enum tcp_state {
     TCP_CLOSED = 0,
@@ -37,6 +46,13 @@ enum tcp_state {
 };
 
 struct tcp_conn;
+
+/* What a full table did to new SYNs (tests and status). */
+struct tcp_stats {
+    uint32_t evicted;        /* connections that gave their slot to a new SYN */
+    uint32_t syn_dropped;    /* SYNs dropped: every slot busy and none may give way */
+};
+extern struct tcp_stats tcp_stats;
 
 /* Application callbacks; each may call tcp_send/tcp_close/tcp_abort on its connection. */
 struct tcp_handler {

@@ -249,10 +249,54 @@ static void test_reboot(void)
     CHECK_EQ(fake_reboot_delay, 0);
 }
 
+static void test_request_head_deadline(void)
+{
+    struct client slow, up;
+    char head[128];
+    unsigned i;
+
+    reset();
+    http_poll(fake_now);
+    /* A client trickles its head a byte every 3 s ("slowloris"); another one sends an
+     * upload's head at once and its body slowly, from the same instant. */
+    client_open(&slow);
+    client_send(&slow, "GET / HTTP/1.1\r\n", 16);
+    sprintf(head, "POST /update HTTP/1.1\r\nContent-Length: %u\r\n\r\n", 4000u);
+    client_open(&up);
+    client_send(&up, head, strlen(head));
+    for (i = 0; i < HTTP_HEAD_TIMEOUT_MS / 3000; i++) {
+        fake_now += 3000;
+        http_poll(fake_now);
+        client_send(&slow, "X", 1);
+        client_send(&up, image, 1000);
+        CHECK_EQ(slow.resp_len, 0);
+    }
+    /* The bytes kept coming, but the head is not complete at the deadline: 408, FIN. */
+    fake_now += HTTP_HEAD_TIMEOUT_MS % 3000 - 1;
+    http_poll(fake_now);
+    collect(&slow);
+    CHECK_EQ(slow.resp_len, 0);
+    fake_now += 1;
+    http_poll(fake_now);
+    collect(&slow);
+    CHECK_EQ(status_of(&slow), 408);
+    CHECK(strstr(slow.resp, "request head not complete in time") != NULL);
+    CHECK(slow.fin);
+    /* The deadline is for the head only: the upload's body goes on past it. */
+    CHECK_EQ(up.resp_len, 0);
+    CHECK_EQ(fake_staging.len, 3000);
+    fake_now += 1000;
+    http_poll(fake_now);
+    client_send(&up, image + 3000, 1000);
+    CHECK_EQ(status_of(&up), 202);
+    CHECK_EQ(fake_staging.finishes, 1);
+}
+
 int main(void)
 {
     test_get();
     test_uploads();
     test_reboot();
+    test_request_head_deadline();
     return check_report("http");
 }

@@ -272,44 +272,183 @@ static void test_stray_segments(void)
     CHECK_EQ(s.flags, TF_SYN | TF_ACK);
 }
 
-static void test_idle_connections_give_way(void)
+/* A SYN from port p: 1 when it was answered with a SYN-ACK. */
+static int syn_answered(uint16_t p)
 {
     struct tcp_seg s;
-    uint16_t p;
+    size_t i;
 
-    reset();
-    /* Four clients connect and say nothing; a fifth still gets in. */
-    for (p = 0; p < TCP_MAX_CONNS; p++) {
+    harness_clear();
+    send_tcp(p, PORT, ISN, 0, TF_SYN, 65535, NULL, 0);
+    for (i = 0; i < out_count; i++)
+        if (parse_tcp(i, &s) == 0 && s.dport == p && s.flags == (TF_SYN | TF_ACK))
+            return 1;
+    return 0;
+}
+
+/* The port the stack sent a reset to among the captured frames, or 0. */
+static uint16_t reset_sent_to(void)
+{
+    struct tcp_seg s;
+    size_t i;
+
+    for (i = 0; i < out_count; i++)
+        if (parse_tcp(i, &s) == 0 && (s.flags & TF_RST))
+            return s.dport;
+    return 0;
+}
+
+/* n clients from first_port on complete the handshake, 10 ms apart; none sends data. */
+static void fill_established(uint16_t first_port, unsigned n)
+{
+    unsigned p;
+
+    for (p = 0; p < n; p++) {
         fake_now += 10;
         accepted = 0;
-        handshake((uint16_t)(CPORT + 10 + p));
+        handshake((uint16_t)(first_port + p));
     }
+}
+
+static void test_silent_connections_give_way_only_after_a_while(void)
+{
+    uint32_t oldest;
+
+    /* Eight clients connect and say nothing (a browser's preconnects, or clients whose
+     * requests are still on their way): a new SYN is dropped, not given their slot. */
+    reset();
+    fill_established(CPORT + 10, TCP_MAX_CONNS);
+    oldest = fake_now - (TCP_MAX_CONNS - 1) * 10;
     CHECK_EQ(tcp_active_count(), TCP_MAX_CONNS);
-    harness_clear();
-    fake_now += 10;
-    send_tcp(CPORT + 20, PORT, ISN, 0, TF_SYN, 65535, NULL, 0);
-    CHECK_EQ(last_tcp(&s), 0);
-    CHECK_EQ(s.flags, TF_SYN | TF_ACK);
-    CHECK_EQ(s.dport, CPORT + 20);
+    fake_now = oldest + TCP_EVICT_IDLE_MS - 1;
+    CHECK(!syn_answered(CPORT + 30));
+    CHECK_EQ(closed, 0);
+    CHECK_EQ(tcp_stats.syn_dropped, 1);
+    /* Silent for TCP_EVICT_IDLE_MS: the oldest silent one is reset for the newcomer. */
+    fake_now = oldest + TCP_EVICT_IDLE_MS;
+    CHECK(syn_answered(CPORT + 31));
+    CHECK_EQ(reset_sent_to(), CPORT + 10);
     CHECK_EQ(closed, 1);
     CHECK_EQ(closed_reset, 1);
-    /* The oldest silent one was reset. */
-    CHECK_EQ(parse_tcp(0, &s), 0);
-    CHECK(s.flags & TF_RST);
-    CHECK_EQ(s.dport, CPORT + 10);
+    CHECK_EQ(tcp_stats.evicted, 1);
 
-    /* A client that sent data is never dropped this way. */
+    /* Clients that keep sending (a byte every 5 s) are never taken by TCP: the HTTP head
+     * deadline is what ends a request that trickles in (test_http). */
     reset();
-    for (p = 0; p < TCP_MAX_CONNS; p++) {
-        uint32_t iss1;
-        accepted = 0;
-        iss1 = handshake((uint16_t)(CPORT + 10 + p));
-        send_tcp((uint16_t)(CPORT + 10 + p), PORT, ISN + 1, iss1, TF_ACK, 65535, "x", 1);
+    fill_established(CPORT + 10, TCP_MAX_CONNS);
+    {
+        uint32_t sent = 0, iss[TCP_MAX_CONNS];
+        unsigned p, round;
+        struct tcp_seg s;
+
+        for (p = 0; p < TCP_MAX_CONNS; p++) {
+            send_tcp((uint16_t)(CPORT + 10 + p), PORT, ISN, 0, TF_SYN, 65535, NULL, 0);
+            CHECK_EQ(last_tcp(&s), 0);   /* a repeated SYN: our SYN-ACK's ACK again */
+            iss[p] = s.seq;
+        }
+        for (round = 0; round < 6; round++) {
+            fake_now += 5000;
+            for (p = 0; p < TCP_MAX_CONNS; p++)
+                send_tcp((uint16_t)(CPORT + 10 + p), PORT, ISN + 1 + sent, iss[p], TF_ACK,
+                         65535, "x", 1);
+            sent++;
+            CHECK(!syn_answered((uint16_t)(CPORT + 40 + round)));
+        }
+        CHECK_EQ(closed, 0);
+        CHECK_EQ(got_len, sent * TCP_MAX_CONNS);
     }
-    harness_clear();
-    send_tcp(CPORT + 20, PORT, ISN, 0, TF_SYN, 65535, NULL, 0);
-    CHECK_EQ(out_count, 0);
+}
+
+static void test_half_open_connections_give_way_first(void)
+{
+    unsigned p;
+
+    /* Four silent established connections, then four SYNs nobody completes. */
+    reset();
+    fill_established(CPORT + 10, TCP_MAX_CONNS / 2);
+    for (p = 0; p < TCP_MAX_CONNS / 2; p++) {
+        fake_now += 10;
+        CHECK(syn_answered((uint16_t)(CPORT + 20 + p)));
+    }
+    CHECK_EQ(tcp_active_count(), TCP_MAX_CONNS);
+    /* Young half-open connections (the ACK may be on its way), nothing silent for long:
+     * the newcomer waits. */
+    fake_now += TCP_EVICT_HALF_OPEN_MS - 50;
+    CHECK(!syn_answered(CPORT + 30));
+    /* The half-open ones have been silent TCP_EVICT_HALF_OPEN_MS: the oldest goes first,
+     * while the established ones, though silent longer, stay. */
+    fake_now += 50;
+    CHECK(syn_answered(CPORT + 31));
+    CHECK_EQ(reset_sent_to(), CPORT + 20);
+    CHECK_EQ(closed, 0);   /* never accepted: the application never saw it */
+    /* Every handshake left incomplete goes before any established connection. */
+    for (p = 1; p < TCP_MAX_CONNS / 2; p++) {
+        fake_now += 10;
+        CHECK(syn_answered((uint16_t)(CPORT + 31 + p)));
+        CHECK_EQ(reset_sent_to(), CPORT + 20 + p);
+    }
     CHECK_EQ(closed, 0);
+    CHECK_EQ(tcp_stats.evicted, TCP_MAX_CONNS / 2);
+}
+
+static void test_a_client_whose_ack_was_lost_keeps_its_slot(void)
+{
+    struct tcp_seg s;
+    uint32_t iss1;
+
+    /* The burst: our SYN-ACK reached the client, its ACK did not reach us. */
+    reset();
+    harness_clear();
+    send_tcp(CPORT, PORT, ISN, 0, TF_SYN, 65535, NULL, 0);
+    CHECK_EQ(last_tcp(&s), 0);
+    iss1 = s.seq + 1;
+    fill_established(CPORT + 10, TCP_MAX_CONNS - 1);
+    accepted = 0;
+    /* More clients of the burst knock while the table is full. */
+    fake_now += TCP_EVICT_HALF_OPEN_MS / 2;
+    CHECK(!syn_answered(CPORT + 30));
+    CHECK(!syn_answered(CPORT + 31));
+    CHECK_EQ(accepted, 0);
+    /* The client's request arrives (carrying the ACK): accepted and delivered at once. */
+    harness_clear();
+    send_tcp(CPORT, PORT, ISN + 1, iss1, TF_ACK | TF_PSH, 65535, "GET /", 5);
+    CHECK_EQ(accepted, 1);
+    CHECK_EQ(got_len, 5);
+    CHECK_EQ(last_tcp(&s), 0);
+    CHECK_EQ(s.ack, ISN + 6);
+    CHECK_EQ(reset_sent_to(), 0);
+}
+
+static void test_waiting_connections_give_way_at_once(void)
+{
+    struct tcp_seg s;
+    struct tcp_conn *closing;
+    uint32_t iss1;
+
+    /* One connection we closed and the client acknowledged (FIN_WAIT_2), seven busy. */
+    reset();
+    fake_now += 10;
+    iss1 = handshake(CPORT);
+    closing = conn;
+    tcp_close(closing);
+    send_tcp(CPORT, PORT, ISN + 1, iss1 + 1, TF_ACK, 65535, NULL, 0);
+    CHECK_EQ(tcp_state_of(closing), TCP_FIN_WAIT_2);
+    fill_established(CPORT + 10, TCP_MAX_CONNS - 1);
+    /* A newcomer takes its slot at once: everything we sent has been delivered. */
+    CHECK(syn_answered(CPORT + 30));
+    CHECK_EQ(reset_sent_to(), CPORT);
+    /* A connection in TIME_WAIT goes without a reset. */
+    reset();
+    fake_now += 10;
+    iss1 = handshake(CPORT);
+    tcp_close(conn);
+    send_tcp(CPORT, PORT, ISN + 1, iss1 + 1, TF_ACK | TF_FIN, 65535, NULL, 0);
+    CHECK_EQ(tcp_state_of(conn), TCP_TIME_WAIT);
+    fill_established(CPORT + 10, TCP_MAX_CONNS - 1);
+    CHECK(syn_answered(CPORT + 30));
+    CHECK_EQ(reset_sent_to(), 0);
+    CHECK_EQ(last_tcp(&s), 0);
+    CHECK_EQ(tcp_stats.evicted, 1);
 }
 
 int main(void)
@@ -319,6 +458,9 @@ int main(void)
     test_retransmission_and_close();
     test_peer_close_and_reset();
     test_stray_segments();
-    test_idle_connections_give_way();
+    test_silent_connections_give_way_only_after_a_while();
+    test_half_open_connections_give_way_first();
+    test_a_client_whose_ack_was_lost_keeps_its_slot();
+    test_waiting_connections_give_way_at_once();
     return check_report("tcp");
 }
