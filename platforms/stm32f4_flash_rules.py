@@ -123,6 +123,8 @@ OPTCR_OPTIONS = 0x0FFFFFEC
 # Factory option bytes: RDP level 0 (0xAA), no sector write-protected (RM0090, the
 # reset value of FLASH_OPTCR).
 OPTCR_FACTORY = 0x0FFFAAEC
+RDP_LEVEL0 = 0xAA
+RDP_LEVEL2 = 0xCC
 
 FLASH_IRQ = 4  # FLASH global interrupt (RM0090 vector table, position 4)
 
@@ -391,7 +393,7 @@ class FlashRules(object):
         elif offset == OPTKEYR:
             self._write_optkeyr(value)
         elif offset == OPTCR:
-            self._write_optcr(value)
+            self._write_optcr(value, now, pc)
         else:
             return False
         return True
@@ -440,14 +442,42 @@ class FlashRules(object):
             self._event("bus-error", "wrong key 0x%08x written to FLASH_OPTKEYR: "
                         "FLASH_OPTCR locked until reset" % value)
 
-    def _write_optcr(self, value):
+    def read_protection(self):
+        """RDP level from the option bytes: 0 (0xAA), 2 (0xCC) or 1 (anything else)."""
+        rdp = (self.option_bytes >> 8) & 0xFF
+        if rdp == RDP_LEVEL0:
+            return 0
+        if rdp == RDP_LEVEL2:
+            return 2
+        return 1
+
+    def _write_optcr(self, value, now=0, pc=0):
         if self.optcr & OPTCR_OPTLOCK:
             return
         self.optcr = (value & (OPTCR_OPTIONS | OPTCR_OPTLOCK))
-        if value & OPTCR_OPTSTRT:
-            self.option_bytes = self.optcr & OPTCR_OPTIONS
-            self._event("flash", "option bytes programmed to 0x%08x (instant, not traced)"
-                        % self.option_bytes)
+        if not value & OPTCR_OPTSTRT:
+            return
+        level = self.read_protection()
+        new = self.optcr & OPTCR_OPTIONS
+        if level == 2:
+            # Level 2 is for good: the option bytes can no longer be changed (RM0090,
+            # "Read protection").
+            self.optcr = self.option_bytes | (self.optcr & OPTCR_OPTLOCK)
+            self._event("flash", "OPTSTRT at read protection level 2: option bytes frozen")
+            return
+        self.option_bytes = new
+        self._event("flash", "option bytes programmed to 0x%08x (instant, not traced)"
+                    % self.option_bytes)
+        if level == 1 and self.read_protection() == 0:
+            # Level 1 -> 0 erases the whole user flash first (RM0090, "Read protection").
+            self._event("flash", "read protection level 1 -> 0: mass erase of the flash")
+            for s in range(len(self.sizes)):
+                cut = self._record(OP_ERASE, self.bases[s], self.sizes[s], s, None, now, pc)
+                if cut is None:
+                    self._erase(s)
+                else:
+                    self._erase_cut(s, cut)
+                    return
 
     def _write_cr(self, value, now, pc):
         if self.cr & CR_LOCK:

@@ -73,7 +73,7 @@ def engine_figures() -> list[Figure]:
     sample = _sample()
     assert sample.firmware.application is not None
     figures = [benchmarks.compute_mips(), benchmarks.flash_words_per_second(),
-               benchmarks.snapshot_restore_ms()]
+               benchmarks.polling_speed(), benchmarks.snapshot_restore_ms()]
     boot = benchmarks.boot_time(sample.firmware.bootloader, sample.console.ready,
                                 image=sample.firmware.application.path,
                                 image_addr=sample.layout.app_slot.addr)

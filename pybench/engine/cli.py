@@ -56,6 +56,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--until", default=None, metavar="REGEX",
                    help="stop at the first console line matching REGEX")
     p.add_argument("--engine", choices=("builtin", "renode"), default="builtin")
+    p.add_argument("--strict", action="store_true",
+                   help="a register no model answers is a BusFault (built-in engine;"
+                        " default: it reads 0 and is listed at the end)")
     p.add_argument("--gdb", type=int, default=None, metavar="PORT",
                    help="serve a GDB remote on PORT instead of running (built-in engine)")
     p.set_defaults(func=boot)
@@ -82,7 +85,8 @@ def _files(args: argparse.Namespace, device: Device) -> tuple[list[Path], Path |
     return elfs, image
 
 
-def make_engine(kind: str, platform: Path) -> Engine:
+def make_engine(kind: str, platform: Path, strict: bool = False,
+                stop_on_fault: bool = False) -> Engine:
     if kind == "renode":
         try:
             from pybench.engine import renode
@@ -92,7 +96,8 @@ def make_engine(kind: str, platform: Path) -> Engine:
         return renode.create_engine(platform)
     from pybench.engine.builtin.engine import BuiltinEngine
 
-    eng = BuiltinEngine()
+    eng = BuiltinEngine(strict=strict)
+    eng.stop_on_fault = stop_on_fault
     eng.load_platform(platform)
     return eng
 
@@ -105,7 +110,8 @@ def boot(args: argparse.Namespace) -> int:
         raise BenchError(f"--until: bad regular expression {args.until!r}: {e}") from None
     device = device_from(args.device)
     elfs, image = _files(args, device)
-    eng = make_engine(args.engine, args.platform or device.board.platform)
+    eng = make_engine(args.engine, args.platform or device.board.platform, strict=args.strict,
+                      stop_on_fault=args.gdb is None)
     try:
         lay = device.layout
         eng.write_flash(lay.FLASH_BASE_ADDR, b"\xff" * lay.FLASH_TOTAL_SIZE)
@@ -124,6 +130,8 @@ def boot(args: argparse.Namespace) -> int:
             return 0
         result, matched = run_and_print(eng, duration, until)
         print(summary(eng, result), flush=True)
+        for line in unmodelled_listing(eng):
+            print(line, flush=True)
     finally:
         eng.close()
     if until is not None:
@@ -153,10 +161,22 @@ def run_and_print(eng: Engine, duration: int, until: re.Pattern[str] | None,
     return result, matched
 
 
+def unmodelled_listing(eng: Engine) -> list[str]:
+    """Where the bench is blind: the registers the firmware touched that no model
+    answers (read as 0, writes dropped), one line each, from the "unmodelled" events."""
+    regs = [e.detail for e in eng.events() if e.kind == "unmodelled"]
+    if not regs:
+        return ["unmodelled registers: none"]
+    return [f"unmodelled registers ({len(regs)}, read as 0, writes dropped):",
+            *(f"  {r}" for r in regs)]
+
+
 def summary(eng: Engine, result: RunResult) -> str:
     faults = [e for e in eng.events() if e.kind == "fault"]
     text = (f"boot: {result.reason.value} at {result.time_ns / 1e6:.3f} ms virtual"
             f"{' (' + result.detail + ')' if result.detail else ''}; faults: {len(faults)}")
-    if faults:
+    if result.reason == StopReason.FAULT and result.detail:
+        text = (f"boot: fault at {result.time_ns / 1e6:.3f} ms virtual: {result.detail}")
+    elif faults:
         text += f" (last: {faults[-1].detail})"
     return text

@@ -34,6 +34,25 @@ _WHERE_RANGE = re.compile(
 _WHERE_BARE = re.compile(r"^(?P<parent>[A-Za-z_]\w*)$")
 _PROP = re.compile(r"^(?P<key>[A-Za-z_]\w*)\s*:\s*(?P<value>.+?)\s*$")
 _IRQ = re.compile(r"^(?:(?P<src>[A-Za-z_]\w*)\s+)?->\s*(?P<dst>[A-Za-z_]\w*)\s*@\s*(?P<num>\d+)$")
+# "[0-4] -> nvic@[6-10]", "[16, 17] -> nvic@[1, 41]", "[A, B] -> nvic@[26, 26]"
+_IRQ_LIST = re.compile(r"^\[(?P<srcs>[^\]]*)\]\s*->\s*(?P<dst>[A-Za-z_]\w*)\s*@\s*"
+                       r"\[(?P<nums>[^\]]*)\]$")
+
+
+def _expand(items: str) -> list[int | str]:
+    """'0-4, 7, Name' -> [0, 1, 2, 3, 4, 7, 'Name']."""
+    out: list[int | str] = []
+    for item in (i.strip() for i in items.split(",")):
+        m = re.fullmatch(r"(\d+)\s*-\s*(\d+)", item)
+        if m:
+            out += list(range(int(m.group(1)), int(m.group(2)) + 1))
+        elif item.isdigit():
+            out.append(int(item))
+        elif re.fullmatch(r"[A-Za-z_]\w*", item):
+            out.append(item)
+        else:
+            raise ValueError(item)
+    return out
 
 MEMORY_TYPE = "Memory.MappedMemory"
 
@@ -49,6 +68,9 @@ class Entry:
     size: int | None            # from "<addr, +size>" (or a memory's size property)
     props: dict[str, int | str | bool] = field(default_factory=dict)
     irqs: list[tuple[str, int]] = field(default_factory=list)  # (target, line)
+    # Every connection of an output: (output: index, name or None for the only one,
+    # target entry, target input).
+    outputs: list[tuple[int | str | None, str, int]] = field(default_factory=list)
     line: int = 0
 
     @property
@@ -82,6 +104,25 @@ class Platform:
             if e.name == name:
                 return e
         raise KeyError(name)
+
+    def nvic_lines(self, entry: Entry) -> dict[int | str | None, int]:
+        """Output of `entry` -> the NVIC line it reaches, through combiners declared
+        "@ none" (Renode's Miscellaneous.CombinedInput: any input drives its output)."""
+        out: dict[int | str | None, int] = {}
+        for src, dst, num in entry.outputs:
+            seen: set[str] = set()
+            while dst != "nvic" and dst not in seen:
+                seen.add(dst)
+                try:
+                    nxt = self.entry(dst)
+                except KeyError:
+                    break
+                if not nxt.outputs:
+                    break
+                _, dst, num = nxt.outputs[0]
+            if dst == "nvic":
+                out[src] = num
+        return out
 
 
 def _value(raw: str) -> int | str | bool:
@@ -134,6 +175,21 @@ def parse(text: str, source: str) -> Platform:
         irq = _IRQ.match(body)
         if irq:
             current.irqs.append((irq.group("dst"), int(irq.group("num"))))
+            current.outputs.append((irq.group("src"), irq.group("dst"), int(irq.group("num"))))
+            continue
+        many = _IRQ_LIST.match(body)
+        if many:
+            try:
+                srcs, nums = _expand(many.group("srcs")), _expand(many.group("nums"))
+            except ValueError:
+                raise fail(lineno, raw) from None
+            if len(srcs) != len(nums) or not all(isinstance(n, int) for n in nums):
+                raise fail(lineno, raw, "outputs and inputs do not pair up in")
+            for src, num in zip(srcs, nums, strict=True):
+                assert isinstance(num, int)
+                current.outputs.append((src, many.group("dst"), num))
+                if many.group("dst") == "nvic":
+                    current.irqs.append(("nvic", num))
             continue
         prop = _PROP.match(body)
         if not prop:

@@ -97,7 +97,7 @@ def test_undefined_instruction_is_a_hardfault_event(board: Any, fw_elf: Build,
     assert result.reason == StopReason.DEADLINE
     faults = [e.detail for e in board.events() if e.kind == "fault"]
     assert len(faults) == 1 and "undefined instruction" in faults[0]
-    assert faults[0].endswith("-> HardFault")
+    assert "-> HardFault; CFSR=0x00010000 HFSR=0x40000000" in faults[0]
     state = board.cpu_state()
     assert state.in_fault_handler and state.ipsr == 3 and not state.lockup
     cfsr, hfsr, _ = read_results(board, elf, 3)
@@ -220,3 +220,53 @@ def test_svc_and_its_escalation(board: Any, fw_elf: Build, read_results: Any) ->
     assert (calls, calls_seen) == (1, 1)
     assert state == 2 and hfsr == 1 << 30          # the masked SVC became a HardFault
     assert [e.kind for e in board.events()].count("fault") == 1
+
+
+def test_jump_to_erased_vector_is_memmanage_iaccviol(board: Any, fw_elf: Build,
+        read_results: Any) -> None:
+    elf = fw_elf("fault", "ERASED")
+    boot(board, elf)
+    board.run(5 * MS)
+    cfsr, hfsr, _ = read_results(board, elf, 3)
+    assert cfsr == 1 and hfsr == 1 << 30          # IACCVIOL, escalated (MemManage off)
+    faults = [e.detail for e in board.events() if e.kind == "fault"]
+    assert len(faults) == 1 and faults[0].startswith(
+        "MemManage: instruction fetch from execute-never 0xfffffffe -> HardFault")
+
+
+def test_system_memory_reads_and_refuses_stores(board: Any, fw_elf: Build,
+        read_results: Any) -> None:
+    elf = fw_elf("fault", "ROMSTORE")
+    boot(board, elf)
+    board.run(5 * MS)
+    cfsr, _, bfar, _, uid0, fsize, ob, otp = read_results(board, elf, 8)
+    assert uid0 == 0x0035002A and fsize == 1024 and ob == 0xAAEC and otp == 0xFFFFFFFF
+    assert cfsr == (1 << 9) | (1 << 15) and bfar == 0x1FFF7800
+
+
+def test_unmodelled_registers_read_zero_once_each_with_pc(board: Any, fw_elf: Build,
+        read_results: Any) -> None:
+    elf = fw_elf("fault", "UNMODELLED")
+    boot(board, elf)
+    board.run(5 * MS)
+    assert "went on" in board.uart().lines
+    notes = [e.detail for e in board.events() if e.kind == "unmodelled"]
+    assert len(notes) == 2                       # CR1 read twice: one event
+    assert notes[0].startswith("TIM8+0x000 (0x40010400): read at pc 0x080")
+    assert notes[1].startswith("TIM8+0x004 (0x40010404): write at pc 0x080")
+    assert read_results(board, elf, 5)[3:] == [0, 0]
+
+
+def test_strict_mode_unmodelled_register_is_a_busfault(fw_elf: Build,
+        read_results: Any) -> None:
+    from pybench.engine.builtin.engine import BuiltinEngine
+    from pybench.paths import platform_file
+
+    eng = BuiltinEngine(strict=True)
+    eng.load_platform(platform_file())
+    elf = fw_elf("fault", "UNMODELLED")
+    boot(eng, elf)
+    eng.run(5 * MS)
+    assert "went on" not in eng.uart().lines
+    cfsr, _, bfar = read_results(eng, elf, 3)
+    assert cfsr == (1 << 9) | (1 << 15) and bfar == 0x40010400

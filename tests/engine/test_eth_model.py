@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from pybench.engine.builtin import eth
-from pybench.engine.builtin.eth import (
+from pybench.engine.builtin.peripherals import eth
+from pybench.engine.builtin.peripherals.eth import (
     DMABMR,
     DMACHRDR,
     DMAIER,
@@ -36,7 +36,7 @@ from pybench.engine.builtin.eth import (
     insert_checksums,
     mac_hash_index,
 )
-from pybench.engine.builtin.phy import EthernetPhy
+from pybench.engine.builtin.peripherals.phy import EthernetPhy
 
 SRAM = 0x20000000
 DEV_MAC = bytes.fromhex("020000f40701")
@@ -557,7 +557,7 @@ def test_unknown_register_reported_once(bus: FakeBus, mac: EthernetMac) -> None:
     assert mac.read(0x700, 4) == 0
     mac.read(0x700, 4)
     mac.write(0x1028, 4, 5)
-    assert [k for k, _ in bus.events] == ["unmapped", "unmapped"]
+    assert [k for k, _ in bus.events] == ["unmodelled", "unmodelled"]
     assert "0x40028700" in bus.events[0][1]
 
 
@@ -625,3 +625,19 @@ def test_no_frames_pass_while_link_down(bus: FakeBus, mac: EthernetMac) -> None:
     bus.now_ns += 1_000_000
     mac.receive_frame(frame(DEV_MAC))
     assert not bus.word(descs[0]) & OWN
+
+
+def test_frames_flow_only_when_syscfg_matches_the_phy_wiring(bus: FakeBus,
+                                                             mac: EthernetMac) -> None:
+    from pybench.engine.builtin.peripherals.syscfg import PMC, Syscfg
+
+    syscfg = Syscfg("syscfg", 0x40013800, 0x400, bus, {})  # type: ignore[arg-type]
+    bus.peer = lambda cls: syscfg if cls is Syscfg else None  # type: ignore[attr-defined]
+    phy = EthernetPhy("phy", 0, 0, bus, phy_props())   # LAN8742A: RMII
+    mac.attach(phy, 0)
+    bus.now_ns += 10**6                                 # auto-negotiation done
+    assert phy.link and not mac._link_up()              # SYSCFG still selects MII
+    notes = [d for k, d in bus.events if k == "ethernet"]
+    assert len(notes) == 1 and "selects MII" in notes[0] and "wired for RMII" in notes[0]
+    syscfg.write(PMC, 4, 1 << 23)
+    assert mac._link_up()

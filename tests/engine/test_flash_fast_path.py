@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pybench import layout
-from pybench.engine.builtin.flash import rules_module
+from pybench.engine.builtin.peripherals.flash import rules_module
 
 R: Any = rules_module()
 LAYOUT = layout.load()

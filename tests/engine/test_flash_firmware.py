@@ -43,7 +43,7 @@ EXPECTED = [
     0,                      # program over it: bits only clear
     0x12340000,
     PGPERR,                 # half-word with PSIZE x32
-    PGPERR,                 # odd address: the M4 splits it into byte accesses
+    PGPERR,                 # odd half-word: the M4 splits it into byte accesses
     PGSERR,                 # store without PG
     PGPERR | OPERR,         # with ERRIE
     0xFFFFFFFF,             # refused stores changed nothing
@@ -57,8 +57,17 @@ EXPECTED = [
     0,                      # SR read right after STRT, from RAM: the read waited for the end
     0,
     0xFFFFFFFF,             # erased
+    0,                      # an unaligned word at x16: the M4's two half-words program
+    0x3344FFFF,
+    0xFFFF1122,
+    PGPERR,                 # the same at x8: half-words are not bytes
+    0xFFFFFFFF,             # ... and nothing changed
+    1,                      # a flash read from RAM during an erase waited for its end
+    0xFFFFFFFF,             # erased
     LOCK,                   # LOCK written
     LOCK,                   # a wrong key keeps CR locked even after the right keys
+    3,                      # the wrong key and the two after it: bus errors (BusFault)
+    1 << 10,                # IMPRECISERR (a buffered write)
     DONE,
 ]
 
@@ -122,9 +131,14 @@ def test_trace_and_virtual_time(board: Any, exercise_elf: Path) -> None:
         (FlashOpKind.ERASE, SPARE, None),
         (FlashOpKind.PROGRAM, SPARE, 0),
         (FlashOpKind.ERASE, SPARE, None),
+        # The unaligned word at SPARE + 0x12: two half-words, as the M4 splits it.
+        (FlashOpKind.PROGRAM, SPARE + 0x12, 0x3344),
+        (FlashOpKind.PROGRAM, SPARE + 0x14, 0x1122),
+        (FlashOpKind.ERASE, SPARE, None),
     ]
+    assert [op.size for op in trace[6:8]] == [2, 2]
     in_boot = [LAYOUT.BOOT_ADDR <= op.pc < LAYOUT.BOOT_ADDR + LAYOUT.BOOT_SIZE for op in trace]
-    assert in_boot == [True] * 5 + [False]
+    assert in_boot == [True] * 5 + [False] + [True] * 2 + [False]
     assert LAYOUT.SRAM_BASE_ADDR <= trace[5].pc < LAYOUT.SRAM_BASE_ADDR + LAYOUT.SRAM_TOTAL_SIZE
     # Code in flash stalls for the whole erase; code in RAM ran on until it read SR, which
     # waited for the end: either way the erase time passes.

@@ -9,7 +9,12 @@ import pytest
 
 from pybench import layout
 from pybench.engine.base import CutMode, FlashOp, FlashOpKind, PowerCut
-from pybench.engine.builtin.flash import STORE_AS_IS, FlashInterface, StoreOutcome, rules_module
+from pybench.engine.builtin.peripherals.flash import (
+    STORE_AS_IS,
+    FlashInterface,
+    StoreOutcome,
+    rules_module,
+)
 from pybench.errors import BenchError
 
 R: Any = rules_module()
@@ -251,24 +256,75 @@ def test_byte_writes_merge_into_registers(rig: Rig) -> None:
     assert rig.flash.read(R.SR, 4) == R.SR_OPERR
 
 
-def test_unaligned_store_waits_for_its_pieces(rig: Rig) -> None:
-    """unicorn reports an unaligned store whole, then byte by byte: only the bytes count."""
+def _unaligned(rig: Rig, addr: int, value: int, size: int) -> StoreOutcome:
+    """An unaligned store as unicorn reports it: whole, then byte by byte."""
+    whole = rig.store(addr, value, size=size)
+    for i in range(size):
+        rig.store(addr + i, (value >> (8 * i)) & 0xFF, size=1)
+    return whole
+
+
+def test_unaligned_half_word_is_two_bytes(rig: Rig) -> None:
+    """The M4 splits a half-word at an odd address into bytes: programmed at x8."""
     rig.flash.write(R.CR, 4, R.CR_PG)                          # PSIZE x8
-    whole = rig.store(LAYOUT.SPARE_ADDR + 1, 0x1234, size=2)
-    assert whole == StoreOutcome(b"\xff\xff", False)
-    assert rig.word(LAYOUT.SPARE_ADDR) == 0xFFFFFFFF
-    assert rig.flash.trace == [] and rig.flash.read(R.SR, 4) == 0
-    rig.store(LAYOUT.SPARE_ADDR + 1, 0x34, size=1)
-    rig.store(LAYOUT.SPARE_ADDR + 2, 0x12, size=1)
+    whole = _unaligned(rig, LAYOUT.SPARE_ADDR + 1, 0x1234, 2)
+    assert whole == StoreOutcome(b"\x34\x12", False)
     assert rig.word(LAYOUT.SPARE_ADDR) == 0xFF1234FF
-    assert len(rig.flash.trace) == 2
+    assert [(op.addr, op.size) for op in rig.flash.trace] == [
+        (LAYOUT.SPARE_ADDR + 1, 1), (LAYOUT.SPARE_ADDR + 2, 1)]
+
+
+@pytest.mark.parametrize(("psize", "programs", "sr"), [
+    (1 << R.CR_PSIZE_SHIFT, True, 0),               # x16: the half-words program
+    (0, False, R.SR_PGPERR),                        # x8: half-words are refused
+])
+def test_unaligned_word_is_two_half_words(rig: Rig, psize: int, programs: bool,
+                                          sr: int) -> None:
+    rig.flash.write(R.CR, 4, R.CR_PG | psize)
+    _unaligned(rig, LAYOUT.SPARE_ADDR + 2, 0x11223344, 4)
+    assert rig.flash.read(R.SR, 4) == sr
+    if programs:
+        assert rig.word(LAYOUT.SPARE_ADDR) == 0x3344FFFF
+        assert rig.word(LAYOUT.SPARE_ADDR + 4) == 0xFFFF1122
+        assert [(op.addr, op.size) for op in rig.flash.trace] == [
+            (LAYOUT.SPARE_ADDR + 2, 2), (LAYOUT.SPARE_ADDR + 4, 2)]
+    else:
+        assert rig.word(LAYOUT.SPARE_ADDR) == rig.word(LAYOUT.SPARE_ADDR + 4) == 0xFFFFFFFF
+        assert rig.flash.trace == []
+
+
+def test_unaligned_word_at_an_odd_address_is_byte_half_byte(rig: Rig) -> None:
+    rig.flash.write(R.CR, 4, R.CR_PG)                          # x8: only the bytes pass
+    _unaligned(rig, LAYOUT.SPARE_ADDR + 1, 0x11223344, 4)
+    assert rig.flash.read(R.SR, 4) == R.SR_PGPERR
+    assert [(op.addr, op.size) for op in rig.flash.trace] == [
+        (LAYOUT.SPARE_ADDR + 1, 1), (LAYOUT.SPARE_ADDR + 4, 1)]
+    assert rig.word(LAYOUT.SPARE_ADDR) == 0xFFFF44FF
+    assert rig.word(LAYOUT.SPARE_ADDR + 4) == 0xFFFFFF11
+
+
+def test_erase_from_ram_guards_flash_until_it_ends(rig: Rig) -> None:
+    """While an erase runs behind code in RAM, flash accesses wait for its end: the
+    adapter asks the machine to hold them, and wait_for_operation() is that wait."""
+    guards: list[bool] = []
+    rig.bus.guard_flash = guards.append  # type: ignore[attr-defined]
+    rig.bus.pc = CODE_IN_RAM
+    rig.erase(3)
+    assert guards == [True] and rig.flash.rules.busy
+    t0 = rig.bus.now
+    rig.flash.wait_for_operation()                  # a flash read from RAM code
+    assert guards == [True, False] and not rig.flash.rules.busy
+    assert rig.bus.now - t0 == rig.flash.rules.busy_until - t0 > 200_000_000
+    rig.erase(3)
+    rig.bus.run_to(rig.flash.rules.busy_until)      # nobody read flash: the end lifts it
+    assert guards == [True, False, True, False]
 
 
 def test_unknown_register_is_reported_once(rig: Rig) -> None:
     assert rig.flash.read(0x20, 4) == 0
     rig.flash.write(0x20, 4, 1)
     rig.flash.read(0x20, 4)
-    unmapped = [d for k, d in rig.bus.events if k == "unmapped"]
+    unmapped = [d for k, d in rig.bus.events if k == "unmodelled"]
     assert len(unmapped) == 1 and "0x40023c20" in unmapped[0]
 
 
@@ -277,6 +333,16 @@ def test_wrong_key_is_a_bus_error_event() -> None:
     r.flash.write(R.KEYR, 4, 0x1234)
     assert r.bus.events[0][0] == "bus-error"
     assert "flash_controller" in r.bus.events[0][1]
+
+
+def test_wrong_key_is_a_bus_fault_on_a_machine_that_takes_it() -> None:
+    r = Rig()
+    errors: list[str] = []
+    r.bus.bus_error = errors.append  # type: ignore[attr-defined]
+    r.unlock()
+    r.flash.write(R.KEYR, 4, R.KEY1)                 # unlocked: a wrong sequence too
+    r.flash.write(R.KEYR, 4, R.KEY2)                 # and every KEYR write after it
+    assert len(errors) == 2 and "unlocked" in errors[0]
 
 
 # --- trace and power cut ----------------------------------------------------------------

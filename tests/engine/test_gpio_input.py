@@ -61,7 +61,6 @@ def test_level_survives_power_cycles_and_snapshots(engine: BuiltinEngine) -> Non
     ("PJ0", 1, "PA0 .. PI15"),
     ("A0", 1, "PA0 .. PI15"),
     ("PA0", 2, "not 0 or 1"),
-    ("PF0", 1, "no GPIO port F"),
 ])
 def test_bad_pin_or_level_is_one_line_error(engine: BuiltinEngine, pin: str, level: int,
                                             message: str) -> None:
@@ -80,3 +79,16 @@ def test_renode_command_for_an_input() -> None:
 
     assert bs.gpio_input(*parse_pin("PA0"), 1) == "sysbus.gpioPortA OnGPIO 0 true"
     assert bs.gpio_input(*parse_pin("PC13"), 0) == "sysbus.gpioPortC OnGPIO 13 false"
+
+
+def test_pin_of_a_port_the_platform_lacks(tmp_path: Any) -> None:
+    text = platform_file().read_text()
+    start = text.index("gpioPortF:")
+    end = text.index("\n\n", start)
+    board = tmp_path / "no-port-f.repl"
+    board.write_text(text[:start] + text[end + 2:])
+    (tmp_path / "flash_controller.py").write_text("")
+    eng = BuiltinEngine(check=False)
+    eng.load_platform(board)
+    with pytest.raises(BenchError, match="no GPIO port F"):
+        eng.set_input("PF0", 1)

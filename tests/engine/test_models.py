@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from pybench.engine.builtin.cortexm import SystemControlSpace
-from pybench.engine.builtin.gpio import BSRR, IDR, ODR, GpioPort
-from pybench.engine.builtin.rcc import CFGR, CR, Rcc
-from pybench.engine.builtin.usart import CR1, DR, SR, Usart
+from pybench.engine.builtin.peripherals.gpio import BSRR, IDR, ODR, GpioPort
+from pybench.engine.builtin.peripherals.rcc import CFGR, CR, Rcc
+from pybench.engine.builtin.peripherals.usart import CR1, DR, SR, Usart
 
 
 class FakeBus:

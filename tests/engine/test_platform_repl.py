@@ -69,7 +69,7 @@ def test_unknown_type_reported_once_and_left_unmapped(tmp_path: Path) -> None:
 
     repl_file = tmp_path / "board.repl"
     repl_file.write_text(platform_file().read_text()
-                         + "\nmystery: Misc.NoSuchThing @ sysbus 0x50060800\n")
+                         + "\nmystery: Misc.NoSuchThing @ sysbus 0x50061000\n")
     eng = BuiltinEngine()
     eng.load_platform(repl_file)
     notes = [e.detail for e in eng.events() if "Misc.NoSuchThing" in e.detail]
@@ -77,4 +77,4 @@ def test_unknown_type_reported_once_and_left_unmapped(tmp_path: Path) -> None:
     from unicorn import UcError
 
     with pytest.raises(UcError, match="UNMAPPED"):   # nothing answers there
-        eng.machine.debug.read_memory(0x50060800, 4)
+        eng.machine.debug.read_memory(0x50061000, 4)   # reserved on the chip

@@ -35,6 +35,7 @@ def test_memories_agree_with_flash_layout(board: repl.Platform) -> None:
         "flash": (lay.FLASH_BASE_ADDR, lay.FLASH_TOTAL_SIZE),
         "sram": (lay.SRAM_BASE_ADDR, lay.SRAM_TOTAL_SIZE),
         "ccm": (lay.CCM_BASE_ADDR, lay.CCM_TOTAL_SIZE),
+        "bkpsram": (0x40024000, 0x1000),   # backup SRAM (RM0090 2.3), not in the layout
     }
 
 

@@ -96,6 +96,73 @@ int main(void) {
 """
 
 
+# Firmware that waits the way HAL-based firmware does: the PLL started by polling its
+# ready flags, a 1 kHz SysTick, HAL_Delay-style waits on the tick counter in RAM, TIM6's
+# update flag polled, a console line through TXE polling every 100 ms.
+POLLING = """
+#include <stdint.h>
+#include "flash_layout.h"
+#define REG(a) (*(volatile uint32_t *)(a))
+volatile uint32_t result[2];
+static volatile uint32_t ticks;
+void SysTick_Handler(void) { ticks++; }
+static void delay_ms(uint32_t ms) { uint32_t t0 = ticks; while (ticks - t0 < ms) ; }
+static void putc_(char c) { while (!(REG(0x40011000) & (1u << 7))) ; REG(0x40011004) = (uint8_t)c; }
+int main(void) {
+    REG(0x40023800) |= 1u << 16;
+    while (!(REG(0x40023800) & (1u << 17))) ;
+    REG(0x40023804) = 25u | (336u << 6) | (1u << 22) | (7u << 24);
+    REG(0x40023800) |= 1u << 24;
+    while (!(REG(0x40023800) & (1u << 25))) ;
+    REG(0x40023C00) = 5;
+    REG(0x40023808) = (5u << 10) | (4u << 13) | 2u;
+    while ((REG(0x40023808) & 0xCu) != 0x8u) ;
+    REG(0x40023844) |= 1u << 4;
+    REG(0x4001100C) = (1u << 13) | (1u << 3);
+    REG(0x40023840) |= 1u << 4;
+    REG(0x40001028) = 83u;
+    REG(0x4000102C) = 999u;
+    REG(0x40001014) = 1u;
+    REG(0x40001010) = 0;
+    REG(0x40001000) = 1u;
+    REG(0xE000E014) = 168000u - 1u;
+    REG(0xE000E018) = 0;
+    REG(0xE000E010) = 7u;
+    for (uint32_t i = 0; i < ITERATIONS; i++) {
+        delay_ms(1);
+        while (!(REG(0x40001010) & 1u)) ;
+        REG(0x40001010) = 0;
+        if (i % 100 == 0) { putc_('t'); putc_('\\r'); putc_('\\n'); }
+    }
+    result[1] = 1;
+    return 0;
+}
+"""
+
+POLLING_STARTUP = """
+#include <stdint.h>
+#include "flash_layout.h"
+int main(void);
+void SysTick_Handler(void);
+static void reset(void) { main(); for (;;) __asm volatile("wfi"); }
+static void idle(void) { for (;;) ; }
+__attribute__((section(".vectors"), used))
+const uintptr_t vectors[16] = {
+    SRAM_BASE_ADDR + SRAM_TOTAL_SIZE, (uintptr_t)reset, (uintptr_t)idle, (uintptr_t)idle,
+    (uintptr_t)idle, (uintptr_t)idle, (uintptr_t)idle, 0, 0, 0, 0, (uintptr_t)idle,
+    (uintptr_t)idle, 0, (uintptr_t)idle, (uintptr_t)SysTick_Handler };
+"""
+
+
+def build_polling(workdir: Path, iterations: int) -> Path:
+    """The polling firmware (POLLING) with its own vector table, built into workdir."""
+    (workdir / "startup.c").write_text(POLLING_STARTUP)
+    (workdir / "polling.c").write_text(POLLING)
+    (workdir / "bench.ld.S").write_text(LINKER)
+    return build_elf([workdir / "polling.c", workdir / "startup.c"], workdir / "polling.elf",
+                     workdir / "bench.ld.S", (f"ITERATIONS={iterations}u",))
+
+
 def _build(workdir: Path, name: str, source: str, defines: tuple[str, ...] = ()) -> Path:
     (workdir / "startup.c").write_text(STARTUP)
     (workdir / f"{name}.c").write_text(source)
@@ -164,6 +231,36 @@ def compute_mips(iterations: int = 20_000_000) -> dict[str, Any]:
             "mips": round(cycles / wall / 1e6, 1), "goal_mips": 150,
             "bare_unicorn_counted_mips": round(bare, 1),
             "ok": result.reason == StopReason.CONDITION}
+
+
+def polling_speed(iterations: int = 1000) -> dict[str, Any]:
+    """Firmware that waits by polling (POLLING), against real time: virtual seconds per
+    wall second (goal >= 1.0: at least as fast as the real board) and the instructions
+    per second that stands for (168 M is real time). Measured twice: a plain run (the
+    board on its own), and a run with a stop condition, which the machine must check
+    every 100 us of virtual time (how `pybench boot --until` and the tests run)."""
+    duration = (iterations + 2) * 1_000_000
+    with tempfile.TemporaryDirectory() as tmp:
+        elf = build_polling(Path(tmp), iterations)
+        eng = _board(elf)
+        done = _flag(eng, elf)
+        t0 = time.perf_counter()
+        eng.run(duration)
+        wall = time.perf_counter() - t0
+        finished = done()
+        cycles, skipped = eng.machine.cycles, eng.machine.poll.skipped_cycles
+        eng.power_on()
+        t0 = time.perf_counter()
+        cond = eng.run(duration, done)
+        wall_cond = time.perf_counter() - t0
+        cond_ns = cond.time_ns - eng.machine.events[-1].time_ns
+    ratio = duration / 1e9 / wall
+    return {"name": "polling firmware vs real time", "virtual_s": round(duration / 1e9, 3),
+            "wall_s": round(wall, 3), "x_real_time": round(ratio, 2),
+            "equivalent_mips": round(cycles / wall / 1e6, 1), "goal_x_real_time": 1.0,
+            "skipped_share": round(skipped / max(cycles, 1), 3),
+            "x_real_time_with_condition": round(cond_ns / 1e9 / wall_cond, 2),
+            "ok": finished and cond.reason == StopReason.CONDITION and ratio >= 1.0}
 
 
 def flash_words_per_second(words: int = 32_768) -> dict[str, Any]:
@@ -248,7 +345,8 @@ def polled_application(boot: Path, image: Path, image_addr: int, ready: str,
 
 
 def run_all() -> list[dict[str, Any]]:
-    return [compute_mips(), flash_words_per_second(), snapshot_restore_ms(), boot_time()]
+    return [compute_mips(), flash_words_per_second(), polling_speed(), snapshot_restore_ms(),
+            boot_time()]
 
 
 if __name__ == "__main__":

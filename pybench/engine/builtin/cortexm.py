@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 from unicorn import arm_const as a
 
+from pybench.engine.builtin.mpu import OFFSETS as MPU_OFFSETS
+from pybench.engine.builtin.mpu import Mpu
 from pybench.engine.builtin.peripheral import Bus, Peripheral
 from pybench.engine.builtin.regfile import RegisterBank, merge
 
@@ -34,8 +36,11 @@ FAULT_HANDLERS = (HARDFAULT, MEMMANAGE, BUSFAULT, USAGEFAULT)
 
 # CFSR bits (UsageFault << 16 | BusFault << 8 | MemManage).
 CFSR_IACCVIOL = 1 << 0
+CFSR_DACCVIOL = 1 << 1
+CFSR_MMARVALID = 1 << 7
 CFSR_IBUSERR = 1 << 8
 CFSR_PRECISERR = 1 << 9
+CFSR_IMPRECISERR = 1 << 10
 CFSR_STKERR = 1 << 12
 CFSR_BFARVALID = 1 << 15
 CFSR_UNDEFINSTR = 1 << 16
@@ -57,6 +62,9 @@ _FP_EXTRA = struct.Struct("<18I")   # S0-S15, FPSCR, reserved
 _S_REGS = [a.UC_ARM_REG_S0 + i for i in range(16)]
 _FRAME_REGS = [a.UC_ARM_REG_R0, a.UC_ARM_REG_R1, a.UC_ARM_REG_R2, a.UC_ARM_REG_R3,
                a.UC_ARM_REG_R12, a.UC_ARM_REG_LR]
+
+# Debug registers (offsets in the SCS): DEMCR enables the DWT (TRCENA).
+DHCSR, DCRSR, DCRDR, DEMCR = 0xDF0, 0xDF4, 0xDF8, 0xDFC
 
 # SysTick registers (offsets in the SCS).
 SYST_CSR, SYST_RVR, SYST_CVR, SYST_CALIB = 0x010, 0x014, 0x018, 0x01C
@@ -91,6 +99,8 @@ class Core(Protocol):
 
     def lockup(self, detail: str) -> None: ...
 
+    def mpu_changed(self) -> None: ...
+
 
 class Lockup(Exception):
     """A fault the core cannot take (a fault in HardFault or NMI): the CPU locks up."""
@@ -116,10 +126,16 @@ class SystemControlSpace(Peripheral):
         super().__init__(name, base, size, bus, props)
         self.prio_mask = int(props.get("priorityMask", 0xF0)) & 0xFF
         self.core: Core | None = None
+        self.dwt: Any = None         # the DWT model, which keeps DEMCR (dwt.py)
+        self.mpu = Mpu()
         self.reset()
 
     def bind(self, core: Core) -> None:
         self.core = core
+
+    def stable_read(self, offset: int) -> bool:
+        # SysTick's counter moves with time and COUNTFLAG clears when read.
+        return offset & ~3 not in (SYST_CSR, SYST_CVR)
 
     # --- state -----------------------------------------------------------------------
     def reset(self) -> None:
@@ -142,6 +158,8 @@ class SystemControlSpace(Peripheral):
         self.fpccr = 0xC000_0000
         self.fpcar = 0
         self.fpdscr = 0
+        if hasattr(self, "mpu"):
+            self.mpu.reset()
         # SysTick: the counter is described by (base_cycle, base_value) while enabled.
         self.syst_csr = 0
         self.syst_rvr = 0
@@ -156,14 +174,17 @@ class SystemControlSpace(Peripheral):
                 self.vtor, self.prigroup, self.scr, self.ccr, self.shcsr_ena, self.cfsr,
                 self.hfsr, self.dfsr, self.mmfar, self.bfar, self.cpacr, self.fpccr,
                 self.fpcar, self.fpdscr, self.syst_csr, self.syst_rvr, self.syst_cvr,
-                self.syst_base, self.syst_wrap, self.syst_wrap_at, self.syst_countflag)
+                self.syst_base, self.syst_wrap, self.syst_wrap_at, self.syst_countflag,
+                self.mpu.save())
 
     def load(self, state: Any) -> None:
         (self.pending, self.active, self.enabled, self.levels, prio,
          self.vtor, self.prigroup, self.scr, self.ccr, self.shcsr_ena, self.cfsr,
          self.hfsr, self.dfsr, self.mmfar, self.bfar, self.cpacr, self.fpccr,
          self.fpcar, self.fpdscr, self.syst_csr, self.syst_rvr, self.syst_cvr,
-         self.syst_base, self.syst_wrap, self.syst_wrap_at, self.syst_countflag) = state
+         self.syst_base, self.syst_wrap, self.syst_wrap_at, self.syst_countflag,
+         mpu) = state
+        self.mpu.load(mpu)
         self.prio = list(prio)
 
     # --- interrupt lines (Bus.set_irq lands here) ---------------------------------------
@@ -453,6 +474,12 @@ class SystemControlSpace(Peripheral):
             return self._icsr()
         if word == 0xD24:
             return self._shcsr()
+        if word == DEMCR:
+            return self.dwt.demcr if self.dwt is not None else 0
+        if word in MPU_OFFSETS:
+            return self.mpu.read(word)
+        if word in (DHCSR, DCRSR, DCRDR):
+            return 0                          # no debugger attached through the core
         return regs.get(word)
 
     def _icsr(self) -> int:
@@ -551,6 +578,15 @@ class SystemControlSpace(Peripheral):
         elif word == 0xD38:
             self.bfar = value
         elif word == 0xD3C:
+            pass
+        elif word == DEMCR:
+            if self.dwt is not None:
+                self.dwt.write_demcr(value)
+        elif word in MPU_OFFSETS:
+            self.mpu.write(word, value)
+            if self.core is not None:
+                self.core.mpu_changed()
+        elif word in (DHCSR, DCRSR, DCRDR):
             pass
         elif word == 0xD88:
             self.cpacr = value & 0x00F0_0000

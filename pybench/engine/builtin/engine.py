@@ -18,8 +18,8 @@ from pybench.engine.base import (
     UartLog,
 )
 from pybench.engine.builtin import loader, selftest
-from pybench.engine.builtin.gpio import GpioPort
 from pybench.engine.builtin.machine import Machine, Snapshot
+from pybench.engine.builtin.peripherals.gpio import GpioPort
 from pybench.errors import BenchError
 from pybench.platform import repl
 
@@ -28,9 +28,16 @@ class BuiltinEngine(Engine):
     name = "builtin"
     cheap_snapshots = True
 
-    def __init__(self, check: bool = True) -> None:
+    def __init__(self, check: bool = True, strict: bool = False,
+                 vbat_held: bool = False) -> None:
+        """strict: a register no model answers is a BusFault (default: reads 0, an
+        "unmodelled" event). vbat_held: the board keeps VBAT up (a coin cell), so the
+        backup domain survives power cuts."""
         if check:
             selftest.ensure()
+        self.strict = strict
+        self.vbat_held = vbat_held
+        self.stop_on_fault = False
         self._machine: Machine | None = None
         self._frames_taken = 0
 
@@ -42,8 +49,20 @@ class BuiltinEngine(Engine):
 
     # --- set-up -------------------------------------------------------------------
     def load_platform(self, platform: Path) -> None:
-        self._machine = Machine(repl.load(Path(platform)))
+        self._machine = Machine(repl.load(Path(platform)), strict=self.strict,
+                                vbat_held=self.vbat_held)
+        self._machine.stop_on_fault = self.stop_on_fault
         self._frames_taken = 0
+
+    def set_vbat_held(self, held: bool) -> None:
+        """The board keeps VBAT up (a coin cell): the backup domain survives power cuts."""
+        self.vbat_held = held
+        if self._machine is not None:
+            self._machine.vbat_held = held
+
+    def unmodelled(self) -> list[str]:
+        """The registers the firmware touched that no model answers, first access each."""
+        return list(self.machine.unmodelled.values())
 
     def load_elf(self, elf: Path) -> None:
         self.machine.load_segments(loader.elf_segments(Path(elf)), str(elf))
@@ -87,6 +106,7 @@ class BuiltinEngine(Engine):
         """Bytes typed at the console (USART1), one character time apart."""
         for model in self.machine.models:
             if hasattr(model, "receive") and model.repl_types == ("UART.STM32_UART",):
+                self.machine.touch()
                 model.receive(bytes(data))
                 return
         raise BenchError("builtin engine: the platform has no USART")
@@ -95,6 +115,7 @@ class BuiltinEngine(Engine):
     def send_frame(self, frame: bytes) -> None:
         for model in self.machine.models:
             if hasattr(model, "receive_frame"):
+                self.machine.touch()
                 model.receive_frame(bytes(frame))
                 return
         raise BenchError("builtin engine: the platform has no Ethernet MAC model")
@@ -125,6 +146,7 @@ class BuiltinEngine(Engine):
     def write_flash(self, addr: int, data: bytes) -> None:
         if not self._in_flash(addr, len(data)):
             self._bad_flash(addr, len(data))
+        self.machine.touch()
         self.machine.flash.write(addr, bytes(data))
 
     def _in_flash(self, addr: int, size: int) -> bool:

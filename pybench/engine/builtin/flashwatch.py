@@ -62,6 +62,14 @@ class FlashWatch:
         self.depended: set[int] = set()
         self._closed: set[int] = set()     # sectors mapped with no access right now
         self._pending: set[int] = set()    # sectors to open after the current slice
+        # The erase guard: while an erase started from RAM runs, every flash access
+        # waits for its end (RM0090: the bus stalls). Sectors closed for it alone are
+        # `_guarded`; the first access calls on_guarded_access (the machine stalls the
+        # CPU to the end of the erase) and lifts the guard.
+        self.guarding = False
+        self._guarded: set[int] = set()
+        self._guard_wanted: bool | None = None
+        self.on_guarded_access: Any = None
         uc.hook_add(UC_HOOK_MEM_READ_PROT | UC_HOOK_MEM_FETCH_PROT, self._on_prot, None,
                     base, addr - 1)
 
@@ -78,14 +86,47 @@ class FlashWatch:
         self._flush_tlb()
 
     def stop(self) -> frozenset[int] | None:
-        """Stop watching; the sectors depended on (None when not watching)."""
+        """Stop watching; the sectors depended on (None when not watching). The erase
+        guard is lifted too."""
         was = self.active
         self.active = False
         self.watched[:] = bytes(len(self.watched))
         for i in sorted(self._closed):
             self._open(i)
         self._pending.clear()
+        self.guarding = False
+        self._guarded.clear()
+        self._guard_wanted = None
         return frozenset(self.depended) if was else None
+
+    # --- the erase guard ------------------------------------------------------------------
+    def want_guard(self, on: bool) -> None:
+        """Close (on) or open flash for the erase guard at the next apply_guard()."""
+        self._guard_wanted = on
+
+    def apply_guard(self) -> None:
+        """Carry out want_guard() (between slices: protections cannot change in hooks)."""
+        on, self._guard_wanted = self._guard_wanted, None
+        if on is None or on == self.guarding:
+            return
+        if on:
+            self.guarding = True
+            for i, (addr, size) in enumerate(self.sectors):
+                if i not in self._closed:
+                    self.uc.mem_protect(addr, size, UC_PROT_NONE)
+                    self._closed.add(i)
+                    self._guarded.add(i)
+            self._flush_tlb()
+        else:
+            self._lift_guard()
+
+    def _lift_guard(self) -> None:
+        self.guarding = False
+        for s in self._guarded:
+            lo = self.sectors[s][0]
+            if not self.watched[(lo - self.base) >> PAGE_SHIFT]:
+                self._pending.add(s)
+        self._guarded.clear()
 
     # --- what the machine reports ---------------------------------------------------------
     def note(self, addr: int, n: int) -> None:
@@ -114,11 +155,23 @@ class FlashWatch:
                 self._unwatch(s)
 
     def release_pending(self) -> None:
-        """Open the sectors noted inside hooks (call between slices)."""
+        """Between slices: apply the erase guard asked for, open the sectors noted
+        inside hooks (while the guard is up they stay closed, for the guard)."""
+        if self._guard_wanted is not None:
+            self.apply_guard()
+        if self.guarding:
+            self._guarded |= self._pending & self._closed
+            self._pending.clear()
+            return
         for s in sorted(self._pending):
             if s in self._closed:
                 self._open(s)
         self._pending.clear()
+
+    @property
+    def between_slices(self) -> bool:
+        """Work waits for the end of the slice (release_pending)."""
+        return bool(self._pending) or self._guard_wanted is not None
 
     def _unwatch(self, s: int) -> None:
         lo, size = self.sectors[s]
@@ -131,6 +184,10 @@ class FlashWatch:
                  _: Any) -> bool:
         # Flash is always readable but for the sectors closed here, so this is ours.
         s = self.page_sector[(addr - self.base) >> PAGE_SHIFT]
+        if self.guarding:
+            if self.on_guarded_access is not None:
+                self.on_guarded_access()     # the CPU waits for the end of the erase
+            self._lift_guard()
         if self.watched[(addr - self.base) >> PAGE_SHIFT]:
             self.depended.add(s)
             self._unwatch(s)

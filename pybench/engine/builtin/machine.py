@@ -30,8 +30,12 @@ from unicorn import (
     UC_ARCH_ARM,
     UC_HOOK_CODE,
     UC_HOOK_INTR,
+    UC_HOOK_MEM_READ,
     UC_HOOK_MEM_UNMAPPED,
+    UC_HOOK_MEM_WRITE,
+    UC_HOOK_MEM_WRITE_PROT,
     UC_MEM_FETCH_UNMAPPED,
+    UC_MEM_WRITE,
     UC_MEM_WRITE_UNMAPPED,
     UC_MODE_THUMB,
     UC_PROT_ALL,
@@ -46,12 +50,14 @@ from unicorn.unicorn_py3.unicorn import uclib
 
 from pybench.chip import F407
 from pybench.engine.base import BoardEvent, CpuState, RunResult, StopReason
-from pybench.engine.builtin import cortexm, mmio, registry
+from pybench.engine.builtin import bitband, chipmap, cortexm, mmio, registry, sysmem
 from pybench.engine.builtin.cortexm import BadReturn, Fault, Lockup, SystemControlSpace
-from pybench.engine.builtin.flash import STORE_AS_IS
+from pybench.engine.builtin.dwt import Dwt
 from pybench.engine.builtin.flashwatch import FlashWatch
 from pybench.engine.builtin.loader import Segment
 from pybench.engine.builtin.peripheral import Peripheral
+from pybench.engine.builtin.peripherals.flash import STORE_AS_IS
+from pybench.engine.builtin.pollskip import PollSkip
 from pybench.engine.builtin.scheduler import NEVER, Scheduler
 from pybench.errors import BenchError
 from pybench.platform.repl import Platform
@@ -66,6 +72,7 @@ CHECK_CYCLES = CPU_HZ // 10_000          # the stop condition runs at least ever
 # unmasking instruction and the exception entry for short critical sections.
 MASKED_SLICE = 16
 PAGE = 1024                              # unicorn's ARM target page
+BKPSRAM_BASE = 0x4002_4000               # backup SRAM: in the backup domain (VBAT)
 # Offset of uc_struct.emu_counter in unicorn 2.1.4 (emu_count follows it); the self-test
 # checks it before the engine relies on it.
 EMU_COUNTER_OFFSET = 1368
@@ -175,6 +182,20 @@ def cycles_to_ns(cycles: int) -> int:
     return cycles * 125 // 21
 
 
+def fetch_fault(addr: int) -> Fault:
+    """An instruction fetch that fails at addr. The default memory map (ARMv7-M B3.1)
+    makes the peripheral, device and system regions execute-never: a fetch there is a
+    MemManage fault (IACCVIOL, MMFAR not valid) even with the MPU off; a jump to an
+    erased vector (0xFFFFFFFF) ends there. A fetch from nothing in an executable region
+    is a bus error (BusFault IBUSERR)."""
+    addr &= ~1
+    if 0x4000_0000 <= addr < 0x6000_0000 or addr >= 0xA000_0000:
+        return Fault(cortexm.MEMMANAGE, cortexm.CFSR_IACCVIOL,
+                     f"MemManage: instruction fetch from execute-never 0x{addr:08x}")
+    return Fault(cortexm.BUSFAULT, cortexm.CFSR_IBUSERR,
+                 f"BusFault: instruction fetch from 0x{addr:08x}")
+
+
 class Memory:
     """A memory of the board: a host buffer mapped into unicorn."""
 
@@ -242,13 +263,26 @@ class Snapshot:
     console: tuple[int, int, str]
     events: int
     lockup: bool
+    unmodelled: tuple[tuple[int, str], ...] = ()
 
 
 class Machine:
     """One board: CPU, memories, models, virtual time; runs slices and answers the Bus."""
 
-    def __init__(self, platform: Platform):
+    def __init__(self, platform: Platform, strict: bool = False, vbat_held: bool = False):
         self.platform = platform
+        # strict: an access to a register no model answers is a BusFault (as on a chip
+        # without that peripheral) instead of reading 0 with an "unmodelled" event.
+        self.strict = strict
+        # The board keeps VBAT up across power cuts (a coin cell): the backup domain
+        # (RTC backup registers, backup SRAM) keeps its content when power comes back.
+        self.vbat_held = vbat_held
+        # End run() at the first fault, with its registers, instead of letting the
+        # firmware's handler run (pybench boot does this).
+        self.stop_on_fault = False
+        self.unmodelled: dict[int, str] = {}   # word address -> first access, for listings
+        self._fault_stop: str | None = None
+        self.reset_cause = "power-on"
         self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
         self.uc.ctl_set_cpu_model(a.UC_CPU_ARM_CORTEX_M4)
         handle = self.uc._uch.value
@@ -279,6 +313,11 @@ class Machine:
         self._observed = False
         self._stop_request: str | None = None
         self._reset_request = False
+        self._reset_why = "SYSRESETREQ"
+        self._mpu_hooks: list[Any] = []
+        self._mpu_regions: list[Any] = []
+        self._mpu_undo: tuple[int, bytes] | None = None
+        self._late_fault: Fault | None = None
         self._fault: Fault | None = None
         self._lockup_detail: str | None = None
         self._halt: str | None = None
@@ -293,18 +332,27 @@ class Machine:
         self._masked_slice = MASKED_SLICE
         self._event_horizon = NEVER        # the next event or the deadline of this slice
 
+        self.poll = PollSkip(self)
+        self.generation = 0                 # counts what the bench does to the board
+        self._quiet = 0                     # instructions the last slice ran uneventfully
         self.memories: list[Memory] = []
         self._map_memories()
         self.watch = FlashWatch(self.uc, self.flash_mem.base, F407.sector_sizes)
+        self.watch.on_guarded_access = self._on_guarded_flash_access
         self.models: list[Peripheral] = registry.build(platform, self)
         self.scs = self._find_scs()
         self.scs.bind(self)
+        for model in self.models:
+            if isinstance(model, Dwt):
+                model.bind(self)
+                self.scs.dwt = model
         self.flash_ctrl: Any = next((m for m in self.models if hasattr(m, "cpu_store")), None)
         if self.flash_ctrl is not None:
             self.flash_ctrl.attach_memory(self.flash)
         self._pages: dict[int, list[tuple[int, int, Peripheral]]] = {}
         self._keep: list[Any] = []          # C callbacks unicorn holds: keep them alive
         self._map_models()
+        self._map_chip()
         self._install_hooks()
         self._pristine = self.uc.context_save()
         self.debug = DebugPort(self)
@@ -372,47 +420,151 @@ class Machine:
         mmio.map_region(self.uc, 0, alias, self._alias_read, self._alias_write, self._keep)
 
     def _model_access(self, base: int, model: Peripheral) -> tuple[Any, Any]:
-        """Register access of a region that holds one model (the common, fast case)."""
+        """Register access of a region that holds one model (the common, fast case).
+        While a polling loop is probed (pollskip.py), every access says whether it keeps
+        the loop exact."""
         lo, hi = model.base, model.base + model.size
         delta = base - lo
-        mread, mwrite, fault = model.read, model.write, self._bus_fault
-        if lo == base and hi % PAGE == 0:
-            # The model fills its pages: unicorn can call it directly (its values are
-            # of the access size by the Peripheral contract).
-            return mread, mwrite
+        mread, mwrite, none, stable = model.read, model.write, self._no_model, model.stable_read
+        poll = self.poll
 
         def read(offset: int, size: int) -> int:
             if lo <= base + offset < hi:
+                if poll.probing:
+                    poll.access(stable(offset + delta))
                 return mread(offset + delta, size) & _MASK[size]
-            fault(base + offset, "read")
-            return 0
+            return none(base + offset, "read")
 
         def write(offset: int, size: int, value: int) -> None:
+            if poll.probing:
+                poll.unstable = True
             if lo <= base + offset < hi:
                 mwrite(offset + delta, size, value & _MASK[size])
             else:
-                fault(base + offset, "write")
+                none(base + offset, "write")
 
         return read, write
 
     def _dispatch_access(self, base: int) -> tuple[Any, Any]:
+        poll = self.poll
+
         def read(offset: int, size: int) -> int:
             addr = base + offset
             model = self._page_model(addr)
             if model is None:
-                self._bus_fault(addr, "read")
-                return 0
+                return self._no_model(addr, "read")
+            if poll.probing:
+                poll.access(model.stable_read(addr - model.base))
             return model.read(addr - model.base, size) & _MASK[size]
 
         def write(offset: int, size: int, value: int) -> None:
+            if poll.probing:
+                poll.unstable = True
             addr = base + offset
             model = self._page_model(addr)
             if model is None:
-                self._bus_fault(addr, "write")
+                self._no_model(addr, "write")
                 return
             model.write(addr - model.base, size, value & _MASK[size])
 
         return read, write
+
+    def _map_chip(self) -> None:
+        """What the chip has besides the platform's models and memories: the unmodelled
+        rest of its peripheral blocks, the bit-band aliases, the system memory (OTP, UID,
+        flash size) and the option bytes."""
+        taken = set(self._pages)
+        for mem in self.memories:
+            taken.update(range(mem.base // PAGE, (mem.end - 1) // PAGE + 1))
+        pages = sorted({p for b in chipmap.BLOCKS
+                        for p in range(b.base // PAGE, (b.end - 1) // PAGE + 1)} - taken)
+        runs: list[list[int]] = []
+        for page in pages:
+            if runs and runs[-1][1] == page:
+                runs[-1][1] = page + 1
+            else:
+                runs.append([page, page + 1])
+        for first, end in runs:
+            base = first * PAGE
+
+            def read(offset: int, size: int, base: int = base) -> int:
+                return self._no_model(base + offset, "read")
+
+            def write(offset: int, size: int, value: int, base: int = base) -> None:
+                self.poll.unstable = True
+                self._no_model(base + offset, "write")
+
+            mmio.map_region(self.uc, base, (end - first) * PAGE, read, write, self._keep)
+        for alias, target in ((bitband.SRAM_ALIAS, bitband.SRAM_BASE),
+                              (bitband.PERIPH_ALIAS, bitband.PERIPH_BASE)):
+            band = bitband.BitBand(target, self._unstable_read, self._unstable_write)
+            mmio.map_region(self.uc, alias, bitband.ALIAS_SIZE, band.read, band.write,
+                            self._keep)
+        self.sysmem = sysmem.SystemMemory(self.uc, self._flash_rules, self._bus_fault)
+        self.sysmem.map(self._keep)
+
+    def _flash_rules(self) -> Any:
+        return None if self.flash_ctrl is None else self.flash_ctrl.rules
+
+    # --- the bus as the CPU's bit-band unit sees it --------------------------------------
+    def bus_read(self, addr: int, size: int) -> int:
+        """A read of `size` bytes at addr as the CPU would do it: memory, a model, or
+        an unmodelled register (for the bit-band unit)."""
+        for mem in self.memories:
+            if mem.contains(addr, size):
+                off = addr - mem.base
+                return int.from_bytes(mem.view[off : off + size], "little")
+        model = self._page_model(addr)
+        if model is None:
+            return self._no_model(addr, "read")
+        return model.read(addr - model.base, size) & _MASK[size]
+
+    def bus_write(self, addr: int, size: int, value: int) -> None:
+        for mem in self.memories:
+            if mem.contains(addr, size):
+                if mem is self.flash_mem:
+                    self._bus_fault(addr, "write")
+                    return
+                off = addr - mem.base
+                mem.view[off : off + size] = (value & _MASK[size]).to_bytes(size, "little")
+                return
+        model = self._page_model(addr)
+        if model is None:
+            self._no_model(addr, "write")
+            return
+        model.write(addr - model.base, size, value & _MASK[size])
+
+    def _unstable_read(self, addr: int, size: int) -> int:
+        self.poll.unstable = True      # a bit-band access: not followed by the poll probe
+        return self.bus_read(addr, size)
+
+    def _unstable_write(self, addr: int, size: int, value: int) -> None:
+        self.poll.unstable = True
+        self.bus_write(addr, size, value)
+
+    def _no_model(self, addr: int, access: str) -> int:
+        """An access no model answers: inside a block the chip has, an unmodelled
+        register (reads 0, writes dropped, one event per register) unless strict; a
+        reserved address is a BusFault, as on the chip."""
+        block = chipmap.block_at(addr)
+        if block is None:
+            self._bus_fault(addr, access)
+            return 0
+        if self.strict:
+            self._bus_fault(addr, access, f"{block.name}+0x{addr - block.base:03x}, not"
+                                          " modelled (strict),")
+            return 0
+        self.unmodelled_access(addr, access)
+        return 0
+
+    def unmodelled_access(self, addr: int, access: str) -> None:
+        """Note an access to a register nothing models (once per register)."""
+        word = addr & ~3
+        if word in self.unmodelled:
+            return
+        text = f"{chipmap.describe(word)}: {access} at pc 0x{self.cpu_pc():08x}"
+        self.unmodelled[word] = text
+        self.event("unmodelled", text)
 
     def _install_hooks(self) -> None:
         uc = self.uc
@@ -423,6 +575,9 @@ class Machine:
             mmio.hook_write_prot_raw(uc, fm.base, fm.end - 1, self._flash_store_hook(),
                                      self._keep)
         uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
+        # A store into the system memory, OTP or UID: refused, a BusFault at its address.
+        uc.hook_add(UC_HOOK_MEM_WRITE_PROT, self._on_rom_store, None, sysmem.ROM_BASE,
+                    sysmem.ROM_BASE + sysmem.ROM_SIZE - 1)
         uc.hook_add(UC_HOOK_INTR, self._on_intr)
 
     # --- memory as a bus master --------------------------------------------------------
@@ -435,6 +590,8 @@ class Machine:
     def read_mem(self, addr: int, size: int) -> bytes:
         if addr < self.flash_mem.size:
             addr += self.flash_mem.base    # the boot alias
+        if self.sysmem.contains(addr, size):
+            return self.sysmem.read(addr, size)
         mem = self.memory_at(addr, size)
         if mem is self.flash_mem and self.watch.active:
             self.watch.note(addr, size)
@@ -450,6 +607,7 @@ class Machine:
 
     def load_segments(self, segments: list[Segment], source: str) -> None:
         """Write ELF segments or an image as a programmer would (no flash rules)."""
+        self.touch()
         for seg in segments:
             try:
                 mem = self.memory_at(seg.addr, len(seg.data))
@@ -565,9 +723,97 @@ class Machine:
         if self._in_slice and self.scs.wakes():
             self._stop_after_instruction()
 
-    def request_system_reset(self) -> None:
+    def request_system_reset(self, cause: str = "SYSRESETREQ") -> None:
+        """Reset the chip after this instruction (SYSRESETREQ, or a watchdog: "IWDG",
+        "WWDG"); RAM and time are kept, the models see the cause."""
         self._reset_request = True
+        self._reset_why = cause
         self._stop_after_instruction()
+
+    def guard_flash(self, on: bool) -> None:
+        """An erase runs behind code in RAM (on) or ended (off): while it runs every
+        flash access stalls until its end (flashwatch.py, the erase guard)."""
+        self.watch.want_guard(on)
+        if self._in_slice:
+            self._stop_after_instruction()
+        else:
+            self.watch.release_pending()
+
+    def _on_guarded_flash_access(self) -> None:
+        if self.flash_ctrl is not None:
+            self.flash_ctrl.wait_for_operation()
+
+    def bus_error(self, detail: str) -> None:
+        """A peripheral answered a write with a bus error (the flash interface after a
+        wrong key): an imprecise BusFault, taken once the writing instruction retired."""
+        if self._late_fault is None:
+            self._late_fault = Fault(cortexm.BUSFAULT, cortexm.CFSR_IMPRECISERR,
+                                     f"BusFault (imprecise): {detail}")
+        self._stop_after_instruction()
+
+    def mpu_changed(self) -> None:
+        """An MPU register was written: the regions apply after this instruction."""
+        self._stop_after_instruction()
+
+    def _apply_mpu(self) -> None:
+        """Hooks over the ranges of the MPU regions that take rights away (mpu.py)."""
+        mpu = self.scs.mpu
+        mpu.changed = False
+        for handle in self._mpu_hooks:
+            self.uc.hook_del(handle)
+        self._mpu_hooks = []
+        self._mpu_regions = mpu.regions() if mpu.enabled else []
+        for region in self._mpu_regions:
+            if not region.restricts:
+                continue
+            lo, hi = region.base, region.base + region.size - 1
+            if region.ap != 3:
+                self._mpu_hooks.append(self.uc.hook_add(
+                    UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, self._on_mpu_access, None, lo, hi))
+            if region.xn:
+                self._mpu_hooks.append(self.uc.hook_add(
+                    UC_HOOK_CODE, self._on_mpu_fetch, None, lo, hi))
+        self.uc.ctl_flush_tb()
+
+    def _privileged(self) -> bool:
+        ipsr, control = self.uc.reg_read_batch([a.UC_ARM_REG_IPSR, a.UC_ARM_REG_CONTROL])
+        return bool(ipsr & 0x1FF) or not control & 1
+
+    def _on_mpu_access(self, uc: Any, access: int, addr: int, size: int, value: int,
+                       _: Any) -> None:
+        kind = "write" if access == UC_MEM_WRITE else "read"
+        if self._fault is not None or self.scs.mpu.check(
+                self._mpu_regions, addr, kind, self._privileged()):
+            return
+        if kind == "write" and any(m.contains(addr, size) and m.writable
+                                   for m in self.memories):
+            self._mpu_undo = (addr, self.read_mem(addr, size))
+        self._fault = Fault(cortexm.MEMMANAGE, cortexm.CFSR_DACCVIOL | cortexm.CFSR_MMARVALID,
+                            f"MemManage: MPU denies {kind} at 0x{addr:08x}"
+                            f" (pc 0x{self.cpu_pc():08x})", addr)
+        uc.emu_stop()
+
+    def _on_mpu_fetch(self, uc: Any, addr: int, size: int, _: Any) -> None:
+        if self._fault is not None or self.scs.mpu.check(
+                self._mpu_regions, addr, "fetch", self._privileged()):
+            return
+        self._fault = Fault(cortexm.MEMMANAGE, cortexm.CFSR_IACCVIOL,
+                            f"MemManage: MPU region is execute-never at 0x{addr:08x}")
+        uc.emu_stop()
+
+    def touch(self) -> None:
+        """The bench acted on the board (a frame, console input, a pin, flash written):
+        a polling loop found before may see something new."""
+        self.generation += 1
+        self.poll.forget()
+
+    def peer(self, cls: type) -> Any:
+        """The first model of class `cls` on this board, or None (models that work
+        together: the timers ask the RCC for their clock, the MAC asks SYSCFG)."""
+        for m in self.models:
+            if isinstance(m, cls):
+                return m
+        return None
 
     def _observe(self) -> None:
         self._observed = True
@@ -596,15 +842,20 @@ class Machine:
     def _alias_write(self, offset: int, size: int, value: int) -> None:
         self._bus_fault(offset, "write")
 
-    def _bus_fault(self, addr: int, access: str) -> None:
+    def _bus_fault(self, addr: int, access: str, what: str = "unmapped") -> None:
         pc = self.cpu_pc()
         self._fault = Fault(cortexm.BUSFAULT, cortexm.CFSR_PRECISERR | cortexm.CFSR_BFARVALID,
-                            f"BusFault: {access} at unmapped 0x{addr:08x} (pc 0x{pc:08x})", addr)
+                            f"BusFault: {access} at {what} 0x{addr:08x} (pc 0x{pc:08x})", addr)
         self.uc.emu_stop()
 
     def _on_unmapped(self, uc: Any, access: int, addr: int, size: int, value: int,
                      _: Any) -> bool:
         self._unmapped = (access, addr)
+        return False
+
+    def _on_rom_store(self, uc: Any, access: int, addr: int, size: int, value: int,
+                      _: Any) -> bool:
+        self._unmapped = (UC_MEM_WRITE_UNMAPPED, addr)
         return False
 
     def _on_flash_store(self, addr: int, size: int, value: int) -> bool:
@@ -632,9 +883,13 @@ class Machine:
         watch = self.watch
         watched = watch.watched
 
+        poll = self.poll
+
         def on_store(_h: int, _access: int, addr: int, size: int, value: int,
                      _ud: int) -> bool:
             try:
+                if poll.probing:
+                    poll.unstable = True
                 end = addr + size
                 lo, hi = self._dirty
                 if addr < lo:
@@ -700,6 +955,9 @@ class Machine:
             elif intno == 7:
                 self._halt = f"bkpt at 0x{pc:08x}"
                 uc.emu_stop()
+            elif intno == 3:
+                self._fault = fetch_fault(pc)
+                uc.emu_stop()
             else:
                 self._fault = Fault(cortexm.USAGEFAULT, cortexm.CFSR_UNDEFINSTR,
                                     f"UsageFault: CPU exception {intno} at 0x{pc:08x}")
@@ -722,8 +980,8 @@ class Machine:
     # --- power and reset ----------------------------------------------------------------
     def power_on(self) -> None:
         for mem in self.memories:
-            if mem.writable:
-                mem.clear()
+            if mem.writable and not (self.vbat_held and mem.base == BKPSRAM_BASE):
+                mem.clear()     # backup SRAM keeps its content while VBAT holds
         # Start on a whole nanosecond count (21 cycles are exactly 125 ns): every time in
         # ns the models compute from here rounds the same way whenever power comes back,
         # so a run from power-on does not depend on when it started.
@@ -731,11 +989,14 @@ class Machine:
         self._reset("power-on")
 
     def _reset(self, why: str) -> None:
+        self.touch()
         self.scheduler.clear()
+        self.reset_cause = why
         for m in self.models:
-            m.reset()
+            m.system_reset(why)
         self.uc.context_restore(self._pristine)
         self.uc.ctl_flush_tb()
+        self._apply_mpu()
         self._dirty = (NEVER, 0)
         sp, pc = struct.unpack("<II", self.flash.read(self.flash.base, 8))
         self.uc.reg_write(a.UC_ARM_REG_MSP, sp)
@@ -747,6 +1008,8 @@ class Machine:
         self._stop_request = None
         self._reset_request = False
         self._fault = None
+        self._late_fault = None
+        self._fault_stop = None
         self._halt = None
         self.event("reset", why)
 
@@ -762,9 +1025,13 @@ class Machine:
         deadline = self._cycles + ns_to_cycles(duration_ns)
         budget = NEVER if max_instructions is None else max_instructions
         next_check = self._cycles + CHECK_CYCLES
+        self.poll.forget()          # the bench may have changed the board since the last run
         while True:
             if not self.powered:
                 return RunResult(StopReason.POWER_CUT, self.now_ns, "the board is off")
+            result = self._pending_stop() if self._fault_stop is not None else None
+            if result is not None:
+                return result
             if self.lockup:
                 return RunResult(StopReason.FAULT, self.now_ns, "lockup")
             self._fire_due()
@@ -773,13 +1040,14 @@ class Machine:
                 return result
             if self._reset_request:
                 self._reset_request = False
-                self._reset("SYSRESETREQ")
+                self._reset(self._reset_why)
                 continue
             if stop is not None and (self._observed or self._cycles >= next_check):
                 self._observed = False
                 next_check = self._cycles + CHECK_CYCLES
                 if stop():
                     return RunResult(StopReason.CONDITION, self.now_ns)
+                self.poll.checked(self.generation)   # did it act on the board?
             if self._cycles >= deadline:
                 return RunResult(StopReason.DEADLINE, self.now_ns)
             if budget <= 0:
@@ -798,22 +1066,36 @@ class Machine:
                     self._cycles = max(self._cycles, horizon)
                     continue
             n = max(1, min(SLICE, horizon - self._cycles, budget))
-            if self.scs.wakes():
+            masked = self.scs.wakes()
+            if masked:
                 n = min(n, self._masked_slice)
                 self._masked_slice = min(2 * self._masked_slice, SLICE)
             else:
                 self._masked_slice = MASKED_SLICE
             self._event_horizon = min(self.scheduler.next_at(), deadline)
-            budget -= self._slice(n)
+            if max_instructions is None and not self.sleeping \
+                    and self.poll.try_skip(horizon, self._quiet):
+                continue
+            if not masked:
+                # (While an interrupt waits behind a mask, slices keep their own
+                # lengths: they decide when it is taken.)
+                n = self.poll.slice_limit(n)
+            ran = self._slice(n)
+            self._quiet = ran if ran >= n else 0
+            budget -= ran
 
     def _fire_due(self) -> None:
         while True:
             cb = self.scheduler.pop_due(self._cycles)
             if cb is None:
                 return
+            self.poll.forget()
             cb()
 
     def _pending_stop(self) -> RunResult | None:
+        if self._fault_stop is not None:
+            line, self._fault_stop = self._fault_stop, None
+            return RunResult(StopReason.FAULT, self.now_ns, line)
         if self._stop_request is not None:
             reason, self._stop_request = self._stop_request, None
             if reason == "power-cut" or (self.flash_ctrl is not None
@@ -833,6 +1115,7 @@ class Machine:
         if exc is None:
             return
         self.sleeping = False
+        self.poll.entered()
         try:
             self.scs.enter(exc, self.cpu_pc())
         except Lockup as e:
@@ -866,9 +1149,17 @@ class Machine:
             if self._halfword(self.cpu_pc() - 2) in _WFI:
                 self.sleeping = True
         self._cycles += executed
-        if self.watch._pending:
-            self.watch.release_pending()
+        # Translated code is dropped before protections change: dropping it refills
+        # TLB entries of the range with the old rights (seen with the erase guard).
         self._flush_dirty()
+        if self.watch.between_slices:
+            self.watch.release_pending()
+        if self._mpu_undo is not None:
+            addr, old = self._mpu_undo
+            self._mpu_undo = None
+            self.write_mem(addr, old)          # the denied store never happened
+        if self.scs.mpu.changed:
+            self._apply_mpu()
         if error is not None:
             self._fault = self._fault or self._fault_from_error(error)
         if self._lockup_detail is not None:
@@ -876,6 +1167,9 @@ class Machine:
             self._do_lockup(detail)
         elif self._fault is not None:
             fault, self._fault = self._fault, None
+            self._raise_fault(fault)
+        elif self._late_fault is not None:
+            fault, self._late_fault = self._late_fault, None
             self._raise_fault(fault)
         return executed
 
@@ -898,8 +1192,7 @@ class Machine:
         if code in (uconst.UC_ERR_FETCH_UNMAPPED, uconst.UC_ERR_FETCH_PROT):
             if self._unmapped and self._unmapped[0] == UC_MEM_FETCH_UNMAPPED:
                 pc = self._unmapped[1]
-            return Fault(cortexm.BUSFAULT, cortexm.CFSR_IBUSERR,
-                         f"BusFault: instruction fetch from 0x{pc:08x}")
+            return fetch_fault(pc)
         if code == uconst.UC_ERR_INSN_INVALID:
             return Fault(cortexm.USAGEFAULT, cortexm.CFSR_UNDEFINSTR,
                          f"UsageFault: undefined instruction at 0x{pc:08x}")
@@ -907,18 +1200,30 @@ class Machine:
                      f"UsageFault: {error} at 0x{pc:08x}")
 
     def _raise_fault(self, fault: Fault) -> None:
+        pc = self.cpu_pc()
         try:
             target = self.scs.fault_target(fault)
             self.scs.record_fault(fault)
-            self.event("fault", f"{fault.detail} -> {cortexm.exception_name(target)}")
+            self._fault_event(f"{fault.detail} -> {cortexm.exception_name(target)}", pc)
             self.sleeping = False
-            self.scs.enter(target, self.cpu_pc())
+            self.scs.enter(target, pc)
         except Lockup as e:
             self._do_lockup(str(e))
 
+    def fault_registers(self) -> str:
+        scs = self.scs
+        return (f"CFSR=0x{scs.cfsr:08x} HFSR=0x{scs.hfsr:08x} MMFAR=0x{scs.mmfar:08x}"
+                f" BFAR=0x{scs.bfar:08x}")
+
+    def _fault_event(self, what: str, pc: int) -> None:
+        line = f"{what}; {self.fault_registers()} PC=0x{pc:08x}"
+        self.event("fault", line)
+        if self.stop_on_fault and self._fault_stop is None:
+            self._fault_stop = line
+
     def _do_lockup(self, detail: str) -> None:
         self.lockup = True
-        self.event("fault", f"lockup: {detail}")
+        self._fault_event(f"lockup: {detail}", self.cpu_pc())
 
     # --- state --------------------------------------------------------------------------
     def cpu_state(self) -> CpuState:
@@ -942,6 +1247,7 @@ class Machine:
             console=(self._console_len, len(self.console_lines), self._partial),
             events=len(self.events),
             lockup=self.lockup,
+            unmodelled=tuple(self.unmodelled.items()),
         )
 
     def restore(self, snap: Snapshot) -> None:
@@ -957,6 +1263,7 @@ class Machine:
             self.flash_mem)])
         for model, state in zip(self.models, snap.models, strict=True):
             model.load(state)
+        self._apply_mpu()
         self._dirty = (NEVER, 0)
         self._cycles = snap.cycles
         self.scheduler.load(snap.scheduler)
@@ -967,11 +1274,15 @@ class Machine:
             self._console_len = length
         del self.console_lines[nlines:]
         del self.events[snap.events:]
+        self.unmodelled = dict(snap.unmodelled)
         self._stop_request = None
         self._reset_request = False
         self._halt = None
         self._halted_at = None
         self._fault = None
+        self._late_fault = None
+        self._fault_stop = None
+        self.poll.forget()
 
     def _save_flash(self) -> bytes:
         gen, data = self._flash_saved
@@ -1025,6 +1336,7 @@ class DebugPort:
         return values
 
     def write_core_reg(self, index: int, value: int) -> None:
+        self.m.touch()
         if not 0 <= index < len(_CORE_REGS):
             raise ValueError(f"no core register {index}")
         if index == 15:
@@ -1032,6 +1344,13 @@ class DebugPort:
         self.m.uc.reg_write(_CORE_REGS[index], value & 0xFFFFFFFF)
 
     def read_memory(self, addr: int, n: int) -> bytes:
+        m = self.m
+        rules = m._flash_rules()
+        if rules is not None and rules.read_protection() and (
+                m.flash_mem.contains(addr, 1) or addr < m.flash_mem.size):
+            # RDP level 1 or 2: the debug port cannot read flash (RM0090 3.6.3).
+            raise ValueError(f"0x{addr:08x}: flash read protection (RDP level "
+                             f"{rules.read_protection()}) blocks debug reads")
         try:
             return self.m.read_mem(addr, n)
         except ValueError:
@@ -1039,6 +1358,7 @@ class DebugPort:
 
     def write_memory(self, addr: int, data: bytes) -> None:
         m = self.m
+        m.touch()
         if m.flash_mem.contains(addr, len(data)):
             m.flash.write(addr, data)
             return

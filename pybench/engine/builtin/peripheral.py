@@ -91,6 +91,19 @@ class Peripheral(ABC):
     def reset(self) -> None:
         """Power-on or system reset: registers to their reset values."""
 
+    def stable_read(self, offset: int) -> bool:
+        """A read at `offset` has no side effect and its value changes only by CPU writes
+        or by this model's scheduled callbacks, never by the mere passing of time: a
+        loop polling it may be skipped up to the next event (pollskip.py). False unless
+        a model says so."""
+        return False
+
+    def system_reset(self, cause: str) -> None:
+        """A reset of the chip: cause is "power-on", "SYSRESETREQ", "IWDG" or "WWDG".
+        Models of the backup domain or of reset flags keep state across some; the
+        rest just reset."""
+        self.reset()
+
     @abstractmethod
     def save(self) -> Any:
         """State for a snapshot: plain, immutable-enough data (tuples, bytes, ints)."""
@@ -100,14 +113,19 @@ class Peripheral(ABC):
         """Restore what save() returned."""
 
     def unknown(self, offset: int, access: str) -> None:
-        """An access to a register this model does not know: reported once per offset.
-
-        Reads of unknown registers return 0 and writes are dropped, but never silently.
-        """
-        if offset not in self._reported:
-            self._reported.add(offset)
-            self.bus.event(
-                "unmapped",
-                f"{self.name}: {access} of unknown register at 0x{self.base + offset:08x}"
-                f" (offset 0x{offset:03x})",
-            )
+        """An access to a register this model does not know: reported once per offset
+        (as the machine reports registers of blocks nobody models: "unmodelled", with
+        the PC). Reads of unknown registers return 0 and writes are dropped, but never
+        silently."""
+        report = getattr(self.bus, "unmodelled_access", None)
+        if report is not None:
+            report(self.base + offset, access)     # the machine keeps one per register
+            return
+        if offset in self._reported:
+            return
+        self._reported.add(offset)
+        self.bus.event(
+            "unmodelled",
+            f"{self.name}: {access} of unknown register at 0x{self.base + offset:08x}"
+            f" (offset 0x{offset:03x})",
+        )

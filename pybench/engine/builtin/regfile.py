@@ -30,6 +30,11 @@ class RegisterBank(Peripheral):
         self.regs: dict[int, int] = {}
         self.reset()
 
+    def stable_read(self, offset: int) -> bool:
+        # Plain registers: values change only when written (models that compute a
+        # value from time override this).
+        return True
+
     def reset_values(self) -> dict[int, int]:
         return dict(self.RESET)
 

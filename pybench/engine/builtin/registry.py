@@ -8,32 +8,41 @@ reported once as an "unmapped" event and left off the bus (accesses then fault).
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import Any
 
 from pybench.engine.builtin.peripheral import Bus, Peripheral
 from pybench.errors import BenchError
 from pybench.platform.repl import Entry, Platform
 
-MODEL_MODULES = (
+# The core's own models; every module of peripherals/ is a model module too.
+CORE_MODEL_MODULES = (
     "pybench.engine.builtin.cortexm",
-    "pybench.engine.builtin.rcc",
-    "pybench.engine.builtin.pwr",
-    "pybench.engine.builtin.syscfg",
-    "pybench.engine.builtin.gpio",
-    "pybench.engine.builtin.usart",
-    "pybench.engine.builtin.flash",
-    "pybench.engine.builtin.eth",
-    "pybench.engine.builtin.phy",
+    "pybench.engine.builtin.dwt",
 )
 
+
+def model_modules() -> list[str]:
+    """The core's model modules and every module of the peripherals package."""
+    from pybench.engine.builtin import peripherals
+
+    found = sorted(m.name for m in pkgutil.iter_modules(peripherals.__path__)
+                   if not m.name.startswith("_"))
+    return [*CORE_MODEL_MODULES, *(f"{peripherals.__name__}.{n}" for n in found)]
+
 # Types the machine itself is (no model).
-CORE_TYPES = ("CPU.CortexM",)
+CORE_TYPES = ("CPU.CortexM",
+              # the machine maps the bit-band aliases itself (bitband.py) and follows
+              # combiners when it routes interrupt lines (repl.Platform.nvic_lines)
+              "Miscellaneous.BitBanding", "Miscellaneous.CombinedInput")
 
 # Parts of the chip every STM32F407 has that the platform file may not describe: the
 # debug MCU block (its IDCODE identifies the chip), and SYSCFG (the application selects
 # RMII there) until platforms/stm32f407-eth.repl lists it.
 IMPLIED = (
     Entry("dbgmcu", "Miscellaneous.STM32_DBGMCU", "sysbus", 0xE0042000, 0x400),
+    Entry("dwt", "Miscellaneous.DWT", "sysbus", 0xE0001000, 0x1000),
+    Entry("wwdg", "Timers.STM32_WindowWatchdog", "sysbus", 0x40002C00, 0x400),
     Entry("syscfg", "Miscellaneous.STM32_SYSCFG", "sysbus", 0x40013800, 0x400),
 )
 
@@ -43,7 +52,7 @@ IMPLIED = (
 def model_classes() -> dict[str, type[Peripheral]]:
     """repl type -> model class, over the model modules present in this checkout."""
     found: dict[str, type[Peripheral]] = {}
-    for name in MODEL_MODULES:
+    for name in model_modules():
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as e:
@@ -57,10 +66,12 @@ def model_classes() -> dict[str, type[Peripheral]]:
     return found
 
 
-def _props(entry: Entry) -> dict[str, Any]:
+def _props(platform: Platform, entry: Entry) -> dict[str, Any]:
     props: dict[str, Any] = dict(entry.props)
     if entry.irq is not None:
         props.setdefault("irq", entry.irq)
+    # Every output's NVIC line (through combiners), for models with several (EXTI).
+    props["nvic_lines"] = platform.nvic_lines(entry)
     return props
 
 
@@ -80,7 +91,7 @@ def build(platform: Platform, bus: Bus) -> list[Peripheral]:
             bus.event("unmapped", f"{platform.path}:{entry.line}: {entry.name}: no model for"
                                   f" type {entry.type}; left unmapped")
             continue
-        props = _props(entry)
+        props = _props(platform, entry)
         if entry.on_sysbus:
             assert entry.address is not None
             size = entry.size or props.get("size") or getattr(cls, "default_size", 0x400)

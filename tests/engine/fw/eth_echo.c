@@ -13,6 +13,8 @@
 #define REG(addr) (*(volatile uint32_t *)(addr))
 
 #define RCC_AHB1ENR   REG(0x40023830u)
+#define RCC_APB2ENR   REG(0x40023844u)
+#define SYSCFG_PMC    REG(0x40013804u)
 #define ETH_BASE      0x40028000u
 #define ETH_MACCR     REG(ETH_BASE + 0x00u)
 #define ETH_MACFFR    REG(ETH_BASE + 0x04u)
@@ -118,6 +120,8 @@ __attribute__((noreturn)) void reset_handler(void)
         p[i] = 0u;
     }
     rx_pending = 0u;
+    RCC_APB2ENR |= 1u << 14;               /* SYSCFG */
+    SYSCFG_PMC |= 1u << 23;                /* RMII, before the MAC leaves reset */
     RCC_AHB1ENR |= (1u << 25) | (1u << 26) | (1u << 27);
     ETH_DMABMR |= 1u;
     while (ETH_DMABMR & 1u) {

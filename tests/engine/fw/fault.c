@@ -1,4 +1,7 @@
-/* An undefined instruction (a read of unmapped memory with -DUNMAPPED, a return from
+/* With -DERASED a call through an erased vector (0xFFFFFFFF) as after a jump to an
+ * empty slot; with -DROMSTORE a store into the OTP area; with -DUNMODELLED accesses to
+ * TIM8, which the bench does not model, and the program goes on.
+ * An undefined instruction (a read of unmapped memory with -DUNMAPPED, a return from
  * PendSV to an invalid EXC_RETURN with -DBADRETURN) ends in HardFault, which reports
  * the fault status registers; with -DLOCKUP the HardFault handler faults again; with
  * -DBADVTOR the vector table points at unmapped memory when the fault comes, as after
@@ -33,6 +36,22 @@ int main(void)
     uart_puts("about to fault\r\n");
 #if defined(UNMAPPED)
     result[3] = REG(0x60000000);
+#elif defined(ERASED)
+    void (*erased)(void) = (void (*)(void))REG(0x080F0000);
+    erased();
+#elif defined(ROMSTORE)
+    result[4] = REG(0x1FFF7A10);                   /* UID word 0 */
+    result[5] = *(volatile uint16_t *)0x1FFF7A22;  /* flash size in KiB */
+    result[6] = *(volatile uint16_t *)0x1FFFC000;  /* option bytes: RDP, USER */
+    result[7] = REG(0x1FFF7800);                   /* OTP block 0, erased */
+    REG(0x1FFF7800) = 0;
+#elif defined(UNMODELLED)
+    result[3] = REG(0x40010400);                   /* TIM8_CR1 */
+    REG(0x40010404) = 5;                           /* TIM8_CR2 */
+    result[4] = REG(0x40010400);
+    uart_puts("went on\r\n");
+    for (;;)
+        wfi();
 #elif defined(BADVTOR)
     SCB_VTOR = 0xFFFFFE00u;
     __asm volatile("dsb\n isb\n udf #0");

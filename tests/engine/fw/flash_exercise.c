@@ -41,6 +41,25 @@ extern uint32_t __stack_top;
 
 volatile uint32_t result[40];
 volatile uint32_t step;
+volatile uint32_t bus_faults;
+volatile uint32_t cfsr;
+
+#define SCB_CFSR    (*(volatile uint32_t *)0xE000ED28u)
+#define SCB_HFSR    (*(volatile uint32_t *)0xE000ED2Cu)
+#define DEMCR       (*(volatile uint32_t *)0xE000EDFCu)
+#define DWT_CTRL    (*(volatile uint32_t *)0xE0001000u)
+#define DWT_CYCCNT  (*(volatile uint32_t *)0xE0001004u)
+
+/* A wrong key sequence is a bus error (RM0090): BusFault, escalated to HardFault as
+ * BusFault is not enabled. The write was buffered (imprecise), so returning goes on
+ * after it. */
+void hardfault_handler(void)
+{
+    cfsr |= SCB_CFSR;
+    SCB_CFSR = SCB_CFSR;
+    SCB_HFSR = SCB_HFSR;
+    bus_faults = bus_faults + 1;
+}
 
 /*
  * A routine that runs from RAM: it starts an erase (STRT) and reads FLASH_SR at once,
@@ -49,6 +68,23 @@ volatile uint32_t step;
  */
 static uint16_t ram_code[4];
 typedef uint32_t (*ram_fn)(volatile uint32_t *cr, uint32_t value, volatile uint32_t *sr);
+
+/* From RAM: start an erase, read a word of flash at once (the bus stalls until the
+ * erase ends), return DWT_CYCCNT after that read. */
+static uint16_t ram_read_code[4];
+typedef uint32_t (*ram_read_fn)(volatile uint32_t *cr, uint32_t value,
+                                volatile uint32_t *flash, volatile uint32_t *cyccnt);
+
+static uint32_t read_during_erase(uint32_t cr_value, uint32_t addr)
+{
+    ram_read_code[0] = 0x6001u;      /* str r1, [r0] */
+    ram_read_code[1] = 0x6810u;      /* ldr r0, [r2] */
+    ram_read_code[2] = 0x6818u;      /* ldr r0, [r3] */
+    ram_read_code[3] = 0x4770u;      /* bx lr */
+    __asm__ volatile ("dsb\n\tisb" ::: "memory");
+    return ((ram_read_fn)((uintptr_t)ram_read_code | 1u))(
+        &FLASH_CR, cr_value, (volatile uint32_t *)addr, &DWT_CYCCNT);
+}
 
 static uint32_t strt_from_ram(uint32_t cr_value)
 {
@@ -89,6 +125,8 @@ static void erase(unsigned sector, uint32_t extra)
 __attribute__((noreturn)) void reset_handler(void)
 {
     step = 0;
+    bus_faults = 0;
+    cfsr = 0;
     put(FLASH_SR);                          /* 0: SR at reset */
     put(FLASH_CR);                          /* 1: CR at reset: LOCK */
     W32(SPARE + 0x100) = 0;                 /* a stray store while locked, PSIZE x8 */
@@ -141,19 +179,41 @@ __attribute__((noreturn)) void reset_handler(void)
     report_sr();                            /* 23: still nothing pending */
     put(W32(SPARE));                        /* 24: erased */
 
+    FLASH_CR = CR_PG | CR_X16;
+    W32(SPARE + 0x12) = 0x11223344u;        /* unaligned word: two half-words */
+    report_sr();                            /* 25: programmed, no error */
+    put(W32(SPARE + 0x10));                 /* 26: 0x3344FFFF */
+    put(W32(SPARE + 0x14));                 /* 27: 0xFFFF1122 */
+    FLASH_CR = CR_PG;                       /* PSIZE x8 */
+    W32(SPARE + 0x22) = 0u;                 /* the same half-words: PGPERR */
+    report_sr();                            /* 28: PGPERR */
+    put(W32(SPARE + 0x20));                 /* 29: unchanged */
+
+    DEMCR |= 1u << 24;                      /* TRCENA */
+    DWT_CTRL |= 1u;
+    FLASH_CR = CR_SER | CR_SNB(3) | CR_X32;
+    uint32_t before = DWT_CYCCNT;
+    uint32_t after = read_during_erase(CR_SER | CR_SNB(3) | CR_X32 | CR_STRT, SPARE);
+    put(after - before >= 250u * 168000u);  /* 30: the read waited for the 250 ms erase */
+    put(W32(SPARE + 0x10));                 /* 31: erased */
+
     FLASH_CR = CR_LOCK;
-    put(FLASH_CR);                          /* 25: locked */
+    put(FLASH_CR);                          /* 32: locked */
     FLASH_KEYR = 0x12345678u;               /* wrong key: locked until reset */
     FLASH_KEYR = KEY1;
     FLASH_KEYR = KEY2;
-    put(FLASH_CR);                          /* 26: still locked */
+    put(FLASH_CR);                          /* 33: still locked */
+    put(bus_faults);                        /* 34: three bus errors */
+    put(cfsr);                              /* 35: IMPRECISERR */
 
     put(DONE);
     for (;;) {
     }
 }
 
-__attribute__((section(".vectors"), used)) const void *const vectors[2] = {
+__attribute__((section(".vectors"), used)) const void *const vectors[4] = {
     &__stack_top,
     (const void *)reset_handler,
+    (const void *)hardfault_handler,        /* NMI: not expected */
+    (const void *)hardfault_handler,
 };

@@ -39,6 +39,8 @@ WEAK(IRQ1_Handler);
 WEAK(IRQ2_Handler);
 WEAK(IRQ3_Handler);
 WEAK(USART1_IRQHandler);
+WEAK(EXTI0_IRQHandler);
+WEAK(TIM6_DAC_IRQHandler);
 
 __attribute__((section(".vectors"), used))
 void (*const vectors[16 + 82])(void) = {
@@ -56,7 +58,9 @@ void (*const vectors[16 + 82])(void) = {
     [17] = IRQ1_Handler,
     [18] = IRQ2_Handler,
     [19] = IRQ3_Handler,
+    [16 + 6] = EXTI0_IRQHandler,
     [16 + 37] = USART1_IRQHandler,
+    [16 + 54] = TIM6_DAC_IRQHandler,
 };
 
 void uart_init(void)

@@ -99,6 +99,8 @@ class FlashInterface(Peripheral):
         self.memory: Any = None
         self._irq_level = False
         self._completion: object | None = None
+        self._guarded = False        # the machine holds flash accesses until an erase ends
+        self._split_left = 0         # byte reports of an unaligned store still to come
         self._ops: list[FlashOp] = []   # FlashOp view of rules.trace, converted lazily
 
     # --- wiring ---------------------------------------------------------------------
@@ -114,6 +116,12 @@ class FlashInterface(Peripheral):
 
     def _on_event(self, kind: str, detail: str) -> None:
         self.bus.event(kind, f"{self.name}: {detail}")
+        if kind == "bus-error":
+            # RM0090: a wrong key sequence "generates a bus error": the write to KEYR
+            # ends in a BusFault (imprecise: the write was buffered).
+            bus_error = getattr(self.bus, "bus_error", None)
+            if bus_error is not None:
+                bus_error(f"{self.name}: {detail}")
 
     def _pc(self) -> int:
         cpu_pc = getattr(self.bus, "cpu_pc", None)
@@ -133,6 +141,20 @@ class FlashInterface(Peripheral):
             self.bus.advance(stall)
         rules.finish(rules.busy_until)
         self._drop_completion()
+        self._guard(False)
+
+    def wait_for_operation(self) -> None:
+        """A flash access while an operation runs behind code in RAM: the bus stalls
+        until the operation ends (RM0090, "Erase and program operations")."""
+        self._wait_idle()
+        self._update_irq()
+
+    def _guard(self, on: bool) -> None:
+        if on != self._guarded:
+            self._guarded = on
+            guard = getattr(self.bus, "guard_flash", None)
+            if guard is not None:
+                guard(on)
 
     def _after_start(self, pc: int) -> None:
         """An operation just started: spend its time now, or let it run behind the CPU."""
@@ -146,11 +168,15 @@ class FlashInterface(Peripheral):
             else:
                 self._drop_completion()
                 self._completion = self.bus.schedule(rules.busy_until, self._complete)
+                if rules.busy_until - self.bus.now_ns > self._program_ns:
+                    # An erase runs behind the CPU: flash reads and fetches wait for it.
+                    self._guard(True)
         self._update_irq()
 
     def _complete(self) -> None:
         self._completion = None
         if self.rules.finish(self.bus.now_ns):
+            self._guard(False)
             self._update_irq()
 
     def _drop_completion(self) -> None:
@@ -208,12 +234,13 @@ class FlashInterface(Peripheral):
 
         The core may pass what flash holds there (`old`, little-endian) and the time, which
         it has at hand more cheaply than the memory interface and the Bus."""
-        if addr % size:
-            # The Cortex-M4 splits an unaligned store into aligned accesses, and unicorn
-            # reports the whole store first and then its pieces, byte by byte: the pieces
-            # are what reaches the flash interface. This first report only keeps the old
-            # content in place until they land.
+        if self._split_left:
+            # A byte of an unaligned store unicorn reports after the whole one, which
+            # was handled whole: flash keeps what that left.
+            self._split_left -= 1
             return StoreOutcome(self.memory.read(addr, size), False)
+        if addr % size:
+            return self._split_store(addr, size, value, pc)
         rules = self.rules
         if old is None:
             old = int.from_bytes(self.memory.read(addr, size), "little")
@@ -248,6 +275,32 @@ class FlashInterface(Peripheral):
         if new == value and not rules.cut:
             return STORE_AS_IS
         return StoreOutcome(new.to_bytes(size, "little"), rules.cut)
+
+    def _split_store(self, addr: int, size: int, value: int, pc: int) -> StoreOutcome:
+        """An unaligned store, as the Cortex-M4 splits it into aligned accesses
+        (ARMv7-M A3.2.1): a word at an even address into two half-words, at an odd one
+        into a byte, a half-word and a byte; a half-word into two bytes. Each reaches the
+        flash interface on its own (with PSIZE x16 the half-words program, with x8 they
+        are PGPERR). unicorn reports the store whole and then byte by byte: the whole
+        report does the work, the byte reports after it change nothing."""
+        if size == 4 and addr % 2 == 0:
+            pieces = [(0, 2), (2, 2)]
+        elif size == 4:
+            pieces = [(0, 1), (1, 2), (3, 1)]
+        else:
+            pieces = [(i, 1) for i in range(size)]
+        final = bytearray(self.memory.read(addr, size))
+        cut = False
+        for off, width in pieces:
+            if self.rules.cut:
+                break
+            part = (value >> (8 * off)) & ((1 << (8 * width)) - 1)
+            outcome = self.cpu_store(addr + off, width, part, pc)
+            final[off : off + width] = outcome.final if outcome.final is not None else \
+                part.to_bytes(width, "little")
+            cut = cut or outcome.cut
+        self._split_left = size
+        return StoreOutcome(bytes(final), cut)
 
     # --- trace, power cut, protection -----------------------------------------------
     @property
@@ -297,6 +350,7 @@ class FlashInterface(Peripheral):
     # --- reset and snapshots --------------------------------------------------------
     def reset(self) -> None:
         self._drop_completion()
+        self._guard(False)
         self.rules.reset()
         if self._irq_level:
             self._irq_level = False
@@ -305,9 +359,12 @@ class FlashInterface(Peripheral):
     def save(self) -> Any:
         # The machine's snapshot holds its scheduler whole, the completion callback
         # included, so the handle stays valid across a restore.
-        return (self.rules.save(), self._irq_level, self._completion)
+        return (self.rules.save(), self._irq_level, self._completion, self._guarded)
 
     def load(self, state: Any) -> None:
-        rules_state, self._irq_level, self._completion = state
+        rules_state, self._irq_level, self._completion, guarded = state
         self.rules.load(rules_state)
         self._ops = []
+        # An erase behind RAM code was running: flash accesses wait for it again.
+        self._guarded = False
+        self._guard(guarded)

@@ -194,6 +194,7 @@ class EthernetMac(Peripheral):
         self.irq = int(props.get("irq", ETH_IRQ))
         self._phys: dict[int, MdioDevice] = {}
         self._irq_level = False
+        self._mode_told: set[tuple[int, bool]] = set()
         self.reset()
 
     # --- wiring ---------------------------------------------------------------------
@@ -236,6 +237,10 @@ class EthernetMac(Peripheral):
         self.rx_fifo = deque(fifo)
         self._irq_level = level
         self.bus.set_irq(self.irq, level)
+
+    def stable_read(self, offset: int) -> bool:
+        # DMASR changes only with frames and register writes (the polled driver's loop).
+        return offset == DMASR
 
     # --- register access ------------------------------------------------------------
     def read(self, offset: int, size: int) -> int:
@@ -387,7 +392,34 @@ class EthernetMac(Peripheral):
         self.mdio_done_ns = self.bus.now_ns + MDIO_FRAME_BITS * divider * 10**9 // HCLK_HZ
 
     def _link_up(self) -> bool:
-        return all(phy.link for phy in self._phys.values()) if self._phys else True
+        if not self._phys:
+            return True
+        return all(phy.link for phy in self._phys.values()) and self._interface_matches()
+
+    def _interface_matches(self) -> bool:
+        """SYSCFG_PMC.MII_RMII_SEL selects the interface the PHY is wired for: frames
+        flow only then (RM0090 33.4.4; on a board the other choice carries no frame)."""
+        peer = getattr(self.bus, "peer", None)
+        if peer is None:
+            return True
+        from pybench.engine.builtin.peripherals.syscfg import Syscfg
+
+        syscfg = peer(Syscfg)
+        if syscfg is None:
+            return True
+        for address, phy in self._phys.items():
+            wired = getattr(phy, "rmii", syscfg.rmii)
+            if wired != syscfg.rmii:
+                key = (address, syscfg.rmii)
+                if key not in self._mode_told:
+                    self._mode_told.add(key)
+                    mode = {True: "RMII", False: "MII"}
+                    self.bus.event("ethernet", f"{self.name}: SYSCFG_PMC selects"
+                                   f" {mode[syscfg.rmii]} but the PHY at address {address}"
+                                   f" ({getattr(getattr(phy, 'vendor', None), 'name', 'PHY')})"
+                                   f" is wired for {mode[wired]}: no frames pass")
+                return False
+        return True
 
     # --- descriptors ----------------------------------------------------------------
     def _read_desc(self, addr: int) -> _Desc:

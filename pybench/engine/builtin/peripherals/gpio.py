@@ -1,9 +1,10 @@
 """A GPIO port (RM0090 section 8): registers stored; BSRR sets and resets ODR bits.
 
-Pins can be held at a level from outside (a button on the board: `hold`), kept across
-resets as a wire would be, and saved with snapshots. IDR shows that level for a held
-pin configured as input; every other pin reads back what ODR drives (pull resistors
-and analog mode are not modelled).
+Pins can be held at a level from outside (a button on the board, a strap: `hold`), kept
+across resets as a wire would be, and saved with snapshots. IDR shows that level for a
+held pin configured as input; every other pin reads back what ODR drives (pull
+resistors and analog mode are not modelled). A change a held input makes reaches EXTI
+line `pin` when SYSCFG_EXTICRx selects this port for it.
 """
 
 from __future__ import annotations
@@ -33,28 +34,59 @@ class GpioPort(RegisterBank):
 
     @property
     def port_index(self) -> int:
+        """0 for GPIOA, 1 for GPIOB, ... (the number SYSCFG_EXTICRx uses)."""
         return (self.base - PORTS_BASE) >> 10
+
+    port = port_index
 
     def reset_values(self) -> dict[int, int]:
         values = dict(self.RESET)
         values.update(_RESET_BY_PORT.get(self.port_index, {}))
         return values
 
+    def idr(self) -> int:
+        idr = self.regs[ODR] & 0xFFFF
+        moder = self.regs[MODER]
+        for pin, level in self.held.items():
+            if (moder >> (2 * pin)) & 3 == MODE_INPUT:
+                idr = (idr & ~(1 << pin)) | (level << pin)
+        return idr
+
     def hold(self, pin: int, level: int | None) -> None:
         """Drive `pin` from outside at `level` (0 or 1); None lets it go."""
+        touch = getattr(self.bus, "touch", None)
+        if touch is not None:
+            touch()
+        before = self.idr()
         if level is None:
             self.held.pop(pin, None)
         else:
             self.held[pin] = 1 if level else 0
+        after = self.idr()
+        if (before ^ after) >> pin & 1:
+            self._to_exti(pin, bool(after >> pin & 1))
+
+    def drive(self, pin: int, level: bool | None) -> None:
+        """hold() with a bool."""
+        self.hold(pin, None if level is None else int(level))
+
+    def _to_exti(self, pin: int, level: bool) -> None:
+        from pybench.engine.builtin.peripherals.exti import Exti
+        from pybench.engine.builtin.peripherals.syscfg import Syscfg
+
+        peer = getattr(self.bus, "peer", None)
+        if peer is None:
+            return
+        exti, syscfg = peer(Exti), peer(Syscfg)
+        if exti is None:
+            return
+        selected = 0 if syscfg is None else syscfg.exti_port(pin)
+        if selected == self.port_index:
+            exti.line_input(pin, level)
 
     def read_reg(self, offset: int) -> int:
         if offset == IDR:
-            idr = self.regs[ODR] & 0xFFFF
-            moder = self.regs[MODER]
-            for pin, level in self.held.items():
-                if (moder >> (2 * pin)) & 3 == MODE_INPUT:
-                    idr = (idr & ~(1 << pin)) | (level << pin)
-            return idr
+            return self.idr()
         if offset == BSRR:
             return 0
         return self.regs[offset]

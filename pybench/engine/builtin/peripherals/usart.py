@@ -35,6 +35,9 @@ class Usart(Peripheral):
         self._rx_due: object | None = None
         self._irq_level = False
 
+    def stable_read(self, offset: int) -> bool:
+        return offset & ~3 != DR          # reading DR takes the received byte
+
     # --- registers ---------------------------------------------------------------------
     def read(self, offset: int, size: int) -> int:
         word = offset & ~3
