@@ -89,9 +89,74 @@ def judge(step: HttpStep, response: HttpResponse) -> bool:
     return step.accept_text is None or re.search(step.accept_text, text) is not None
 
 
-def first_line(response: HttpResponse) -> str:
-    text = response.text.strip()
-    return text.splitlines()[0].strip() if text else response.reason
+_TAG = re.compile(r"<[^>]*>")
+
+
+def device_line(step: HttpStep, response: HttpResponse) -> str:
+    """One line of the device's answer for the report: the line where the refuse or the
+    accept text matched, else the first line; from an HTML page without its tags
+    ("<p>Update staged: 1234 bytes</p>" reads "Update staged: 1234 bytes"); the reason
+    phrase when there is no text."""
+    html = ("html" in response.headers.get("content-type", "").lower()
+            or response.text.lstrip().startswith("<"))
+
+    def clean(raw: str) -> str:
+        return (_TAG.sub("", raw) if html else raw).strip()
+
+    raw_lines = response.text.splitlines()
+    for pattern in (step.refuse_text, step.accept_text):
+        if pattern is not None:
+            for raw in raw_lines:
+                if re.search(pattern, raw) and clean(raw):
+                    return clean(raw)
+    return next((clean(raw) for raw in raw_lines if clean(raw)), response.reason)
+
+
+def step_request(step: HttpStep, server: str, jar: CookieJar, boundary: str = "",
+                 image: bytes = b"") -> bytes:
+    """The request bytes of one step: its form, or the image it carries, and the cookies."""
+    headers = dict(jar.header())
+    if step.upload == "multipart":
+        body = multipart_form(boundary, step.form, step.field, step.filename, image)
+        headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+    elif step.upload == "raw":
+        body = image
+        headers["Content-Type"] = step.content_type
+    elif step.form:
+        body = form_body(step.form)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    else:
+        body = b""
+    return build_request(step.method, step.path, server, body, headers)
+
+
+class StepRun:
+    """One HTTP step that carries no image, judged as a transport's steps are: the first
+    step of a transport as a check that the device answers, or the request that restarts
+    a device after an upload. Keep it in host.apps when it must be saved with the host."""
+
+    def __init__(self, host: Host, server: str, step: HttpStep, port: int = 80,
+                 jar: CookieJar | None = None, tcp_config: TcpConfig | None = None) -> None:
+        if step.upload is not None:
+            raise ValueError(f"{step.label}: carries the image; run it in an Upload")
+        self.step = step
+        self.jar = jar if jar is not None else CookieJar()
+        self.exchange = HttpExchange(host, server, port, step_request(step, server, self.jar),
+                                     tcp_config)
+
+    @property
+    def done(self) -> bool:
+        return self.exchange.done
+
+    def result(self) -> StepResult:
+        """How the step went (status None and the error when there was no response)."""
+        try:
+            response = self.exchange.result()
+        except HttpError as e:
+            return StepResult(self.step.label, None, str(e), False)
+        self.jar.take(response)
+        return StepResult(self.step.label, response.status,
+                          device_line(self.step, response), judge(self.step, response))
 
 
 class Upload:
@@ -131,20 +196,7 @@ class Upload:
 
     # --- HTTP steps -------------------------------------------------------------------
     def _request(self, step: HttpStep) -> bytes:
-        headers = dict(self.jar.header())
-        if step.upload == "multipart":
-            body = multipart_form(self.boundary, step.form, step.field, step.filename,
-                                  self.image)
-            headers["Content-Type"] = f"multipart/form-data; boundary={self.boundary}"
-        elif step.upload == "raw":
-            body = self.image
-            headers["Content-Type"] = step.content_type
-        elif step.form:
-            body = form_body(step.form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        else:
-            body = b""
-        return build_request(step.method, step.path, self.server, body, headers)
+        return step_request(step, self.server, self.jar, self.boundary, self.image)
 
     def _start_step(self) -> None:
         assert isinstance(self.transport, HttpTransport)
@@ -168,7 +220,7 @@ class Upload:
                 self._end(FAILED, None, f"{step.label}: {e}")
                 return
             ok = judge(step, response)
-            line = first_line(response)
+            line = device_line(step, response)
             self.steps.append(StepResult(step.label, response.status, line, ok))
             self.jar.take(response)
             if step.upload is not None:

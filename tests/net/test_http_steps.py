@@ -17,7 +17,7 @@ from scapy.layers.l2 import Ether
 
 from pybench.net.http import CookieJar, HttpError, HttpExchange, HttpResponse, build_request
 from pybench.net.transport import HttpStep, HttpTransport
-from pybench.net.upload import ACCEPTED, FAILED, REFUSED, Upload
+from pybench.net.upload import ACCEPTED, FAILED, REFUSED, StepResult, StepRun, Upload
 from pybench.net.wire import Wire
 
 MS = 1_000_000
@@ -96,18 +96,19 @@ class LoginDevice(FakeEngine):
         line = head.split(b"\r\n", 1)[0].decode()
         logged_in = b"Cookie: sid=s3cr3t" in head
         if line == "GET /login.html HTTP/1.1":
-            return _answer(200, b"<form action=/login method=post>")
+            return _answer(200, b"<h1>Log in</h1>\n<form action=/login method=post>")
         if line == "POST /login HTTP/1.1":
             if body == f"user=admin&password={self.password}".encode():
                 return _answer(302, b"", b"Set-Cookie: sid=s3cr3t; Path=/\r\n"
                                          b"Location: /upload.html\r\n")
-            return _answer(200, b"<p>Login failed</p>")
+            return _answer(200, b"<p>Login failed</p>\n<form action=/login>")
         if line in ("POST /upload HTTP/1.1", "PUT /fw HTTP/1.1"):
             if not logged_in:
                 return _answer(403, b"login first")
-            if self.verdict == "ok":
-                return _answer(200, b"<p>Upload complete</p>")
-            return _answer(200, b"<p>Upload failed: bad image</p>")
+            verdict = (b"<p>Upload complete</p>" if self.verdict == "ok"
+                       else b"<p>Upload failed: bad image</p>")
+            return _answer(200, b"<!DOCTYPE html>\n<html><title>IAP</title>\n" + verdict
+                           + b"\n</html>")
         return _answer(404, b"not found")
 
     def snapshot(self) -> object:
@@ -150,7 +151,8 @@ def test_login_then_multipart_upload_carries_the_cookie() -> None:
     up = _run(device, _iap(), image)
     result = up.result()
     assert result.accepted and result.verdict == ACCEPTED
-    assert (result.status, result.reason) == (200, "<p>Upload complete</p>")
+    # The report's line is the one the accept text matched, without its tags.
+    assert (result.status, result.reason) == (200, "Upload complete")
     assert [(s.label, s.status, s.ok) for s in result.steps] == [
         ("GET /login.html", 200, True), ("POST /login", 302, True),
         ("POST /upload", 200, True)]
@@ -179,7 +181,7 @@ def test_wrong_password_fails_at_the_login_step() -> None:
     device = LoginDevice(password="other")
     result = _run(device, _iap(), b"x" * 10).result()
     assert not result.accepted and result.verdict == FAILED
-    assert result.reason == "POST /login: 200 <p>Login failed</p>"
+    assert result.reason == "POST /login: 200 Login failed"
     assert len(device.requests) == 2 and result.bytes_sent == 0
 
 
@@ -187,7 +189,7 @@ def test_refusal_carries_the_device_text() -> None:
     device = LoginDevice(verdict="bad")
     result = _run(device, _iap(), b"x" * 10).result()
     assert result.verdict == REFUSED and not result.accepted
-    assert result.reason == "<p>Upload failed: bad image</p>"
+    assert result.reason == "Upload failed: bad image"
 
 
 def test_upload_saved_in_its_middle_finishes_the_same_after_load() -> None:
@@ -214,3 +216,18 @@ def test_transport_data_is_checked() -> None:
         HttpStep("POST", "/u", accept_text="(")
     with pytest.raises(ValueError, match=re.escape("method 'DELETE'")):
         HttpStep("DELETE", "/u")
+
+
+def test_one_step_on_its_own_as_a_check_or_a_restart() -> None:
+    device = LoginDevice()
+    wire = Wire(device, sample_host(seed=3))
+    login = _iap().steps[0]
+    run = StepRun(wire.host, DEVICE_IP, login)
+    assert wire.run_until(lambda: run.done, 10 * SECOND)
+    # The accept text matched a line that is all tags: the first line with text reports.
+    assert run.result() == StepResult("GET /login.html", 200, "Log in", True)
+    missing = StepRun(wire.host, DEVICE_IP, HttpStep("GET", "/nothing"))
+    assert wire.run_until(lambda: missing.done, 10 * SECOND)
+    assert missing.result() == StepResult("GET /nothing", 404, "not found", False)
+    with pytest.raises(ValueError, match="carries the image"):
+        StepRun(wire.host, DEVICE_IP, _iap().steps[2])

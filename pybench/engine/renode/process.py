@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shlex
@@ -90,6 +91,9 @@ class RenodeProcess:
         except OSError as e:
             self._log_file.close()
             raise BenchError(f"cannot start {' '.join(self.argv)}: {e.strerror}") from None
+        # Renode runs in a session of its own, so it outlives this process unless stopped:
+        # an engine nobody closed (a campaign's runner, an interrupted run) still is.
+        atexit.register(self.stop)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -113,6 +117,7 @@ class RenodeProcess:
 
     def stop(self, grace_s: float = 5.0) -> None:
         """Stop Renode and everything its launcher started (its process group)."""
+        atexit.unregister(self.stop)
         self._signal_group(signal.SIGTERM)
         try:
             self.proc.wait(grace_s)
