@@ -141,13 +141,7 @@ class BackdoorScenario(Scenario):
 
     def prepare(self, engine: Engine) -> None:
         super().prepare(engine)
-        backdoor = self.device.transports.backdoor
-        if backdoor is None:
-            raise BenchError(f"--via backdoor: {self.device.source} has no "
-                             "[transport.backdoor]")
-        engine.write_flash(self.device.layout.region(backdoor.region).addr, self.new)
-        for addr, data in metadata.staged_writes(self.device, self.new):
-            engine.write_flash(addr, data)
+        write_staged(engine, self.device, self.new)
 
     def steps(self) -> list[Step]:
         return [Step("power-on", lambda engine: engine.power_on())]
@@ -242,9 +236,37 @@ class NetworkScenario(Scenario):
         self.state = copy.deepcopy(state)
 
 
+def write_staged(engine: Engine, device: Device, image: bytes) -> None:
+    """The image in the backdoor region, and the metadata that says it is staged."""
+    backdoor = device.transports.backdoor
+    if backdoor is None:
+        raise BenchError(f"--via backdoor: {device.source} has no [transport.backdoor]")
+    engine.write_flash(device.layout.region(backdoor.region).addr, image)
+    for addr, data in metadata.staged_writes(device, image):
+        engine.write_flash(addr, data)
+
+
+class NetworkedBackdoorScenario(NetworkScenario):
+    """A backdoor update of a device that becomes ready only with the network (it takes
+    its address by DHCP): the image is staged as BackdoorScenario does, and the bench's
+    host rides on the wire to serve it during every recovery."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__("backdoor", *args)
+
+    def prepare(self, engine: Engine) -> None:
+        super().prepare(engine)
+        write_staged(engine, self.device, self.new)
+
+    def steps(self) -> list[Step]:
+        return [Step("power-on", lambda engine: engine.power_on())]
+
+
 def make_scenario(via: str, device: Device, boot: Path | None = None, old: Path | None = None,
                   new: Path | None = None, platform: Path | None = None) -> Scenario:
     if via == "backdoor":
+        if device.network.address is None:
+            return NetworkedBackdoorScenario(device, boot, old, new, platform)
         return BackdoorScenario(device, boot, old, new, platform)
     if via in ("http", "tftp"):
         if via not in device.transports.names:

@@ -104,3 +104,15 @@ def test_campaign_boundaries_torn_depth_2(name: str, tmp_path: Path,
     assert code == 0, out
     assert "golden run: recovered-new" in out and " 0 failures" not in out
     assert (tmp_path / "powercut.json").is_file()
+
+
+@pytest.mark.parametrize("name", DEVICES)
+def test_backdoor_campaign(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Staged straight into flash; a device that takes its address by DHCP gets the
+    bench's host on the wire during every recovery, or it would never say it is ready."""
+    device = _device(name)
+    code = main(["powercut", "--device", str(device.source), "--via", "backdoor", "--plan",
+                 "boundaries", "--torn", "-q"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "golden run: recovered-new" in out and "cuts (recovered-new" in out
