@@ -53,6 +53,13 @@ def write_file(engine: Engine, path: Path, addr: int) -> None:
 
 
 def hold_inputs(engine: Engine, device: Device) -> None:
+    """The board around the chip: GPIO inputs held, and VBAT kept up when it says so."""
+    if device.board.vbat_held:
+        vbat = getattr(engine, "set_vbat_held", None)
+        if vbat is None:
+            raise BenchError(f"{device.source}: board.vbat_held: the {engine.name} engine "
+                             "cannot keep the backup domain across power cuts")
+        vbat(True)
     if not device.board.inputs:
         return
     setter = getattr(engine, "set_input", None)

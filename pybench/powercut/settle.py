@@ -180,6 +180,13 @@ class CutEngine(Engine):
     def set_input(self, pin: str, level: int) -> None:
         self.inner.set_input(pin, level)
 
+    def set_vbat_held(self, held: bool) -> None:
+        setter = getattr(self.inner, "set_vbat_held", None)
+        if setter is None:
+            raise BenchError(f"the {self.inner.name} engine cannot keep the backup domain "
+                             "across power cuts")
+        setter(held)
+
     def send_frame(self, frame: bytes) -> None:
         self.inner.send_frame(frame)
 

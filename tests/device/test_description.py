@@ -181,3 +181,21 @@ def test_the_readme_example_loads() -> None:
     assert d.transports.tftp is not None and d.transports.tftp.server_timeout_s == 10
     assert d.restart_for("tftp").kind is RestartKind.POWER_CYCLE
     assert d.firmware.images["new"].version == 2
+
+
+def test_vbat_held_reaches_the_engine(tmp_path: Path) -> None:
+    from pybench.device.program import hold_inputs
+    from pybench.engine.builtin.engine import BuiltinEngine
+    from pybench.paths import platform_file
+
+    path = _mutated(tmp_path, "boot_timeout_s = 20", "boot_timeout_s = 20\nvbat_held = true")
+    try:
+        device = load_device(path)
+    finally:
+        path.unlink()
+    engine = BuiltinEngine(check=False)
+    engine.load_platform(platform_file())
+    assert not engine.vbat_held
+    hold_inputs(engine, device)
+    assert engine.vbat_held and engine.machine.vbat_held
+    engine.close()
