@@ -20,6 +20,7 @@ from pybench.engine.base import (
     StopReason,
     UartLog,
 )
+from pybench.errors import BenchError
 
 DEFAULT_BOUND_NS = 30_000_000_000
 
