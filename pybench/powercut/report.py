@@ -45,8 +45,12 @@ def cut_record(result: CampaignResult, n: int, r: CutResult) -> dict[str, Any]:
 
 def summary(result: CampaignResult) -> dict[str, Any]:
     counts = collections.Counter(r.verdict.value for r in result.results)
+    golden_failed = not result.golden_ok
     return {
-        "cuts": len(result.results), "failures": len(result.failures),
+        # A golden run that did not end as expected is a failure of its own: the campaign
+        # made no cuts, and a CI reading these counts must not show it green.
+        "cuts": len(result.results), "failures": len(result.failures) + golden_failed,
+        "golden_failed": golden_failed,
         "joined": sum(r.joined for r in result.results),
         "recoveries_run": sum(r.ran for r in result.results),
         "verdicts": dict(sorted(counts.items())), "wall_s": round(result.wall_s, 3),
@@ -68,8 +72,10 @@ def to_json(result: CampaignResult) -> dict[str, Any]:
 
 
 def to_junit(result: CampaignResult) -> str:
-    suite = ET.Element("testsuite", name="powercut", tests=str(len(result.results)),
-                       failures=str(len(result.failures)), errors="0",
+    golden_failed = not result.golden_ok
+    suite = ET.Element("testsuite", name="powercut",
+                       tests=str(len(result.results) + golden_failed),
+                       failures=str(len(result.failures) + golden_failed), errors="0",
                        time=f"{result.wall_s:.3f}")
     props = ET.SubElement(suite, "properties")
     for name, value in [("seed", result.config.options.seed),

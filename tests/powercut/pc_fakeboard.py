@@ -5,7 +5,8 @@ operations and console lines) and plays that list back in virtual time, honourin
 cuts, snapshots and the trace as the Engine interface describes them.
 
 `bug="done-early"` makes its bootloader append DONE before copying, a known-bad design
-that the oracle must catch.
+that the oracle must catch; `bug="never-copies"` ignores a staged update (the golden run
+fails).
 """
 
 from __future__ import annotations
@@ -108,7 +109,8 @@ class _Planner:
         a, b = lay.journal
         cur = journal.scan(bytes(self.flash[self.off(a.addr) : self.off(a.end)]),
                            bytes(self.flash[self.off(b.addr) : self.off(b.end)])).current
-        if cur is not None and cur.state in (journal.State.STAGED, journal.State.COPIED):
+        if cur is not None and cur.state in (journal.State.STAGED, journal.State.COPIED) \
+                and self.bug != "never-copies":
             staged = _valid_image(self.flash, self.off(lay.STAGING_ADDR))
             if staged is not None and staged.body_sha256 == cur.digest:
                 self.copy_down(cur)
