@@ -43,7 +43,7 @@ class CampaignResult:
 
     @property
     def golden_ok(self) -> bool:
-        return self.golden.judgement.verdict.value == "recovered-new"
+        return self.golden.ok
 
     @property
     def failures(self) -> list[CutResult]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
 from pybench.paths import build_dir, platform_file
-from pybench.powercut import report
+from pybench.powercut import content, report
 from pybench.powercut.campaign import (
     CampaignConfig,
     CampaignResult,
@@ -39,6 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="image the update installs")
     p.add_argument("--via", choices=("http", "tftp", "backdoor"), default="http",
                    help="how the image arrives (backdoor: written into staging, copy-down only)")
+    p.add_argument("--content-fault", choices=sorted(content.FAULTS), metavar="FAULT",
+                   help="damage the new image (" + ", ".join(content.FAULTS) + "); with "
+                        "--via backdoor it is staged with the record that says staged. The "
+                        "update must be refused")
+    p.add_argument("--expect", choices=("new", "old"),
+                   help="how the update must end: new installed, or old kept (default: old "
+                        "with --content-fault, else new)")
     p.add_argument("--plan", choices=[k.value for k in PlanKind], default="boundaries")
     p.add_argument("--random", type=int, default=0, metavar="N",
                    help="N seeded random cuts (added to the plan; the whole of --plan random)")
@@ -113,6 +120,10 @@ def plan_options(args: argparse.Namespace) -> PlanOptions:
 def repro_base(args: argparse.Namespace) -> str:
     words = ["pybench", "powercut", "--boot", str(args.boot), "--from", str(args.old),
              "--to", str(args.new), "--via", args.via, "--engine", args.engine]
+    if args.content_fault:
+        words += ["--content-fault", args.content_fault, "--seed", str(args.seed)]
+    if args.expect:
+        words += ["--expect", args.expect]
     if args.platform:
         words += ["--platform", str(args.platform)]
     if args.bound != DEFAULT_BOUND_S:
@@ -130,7 +141,8 @@ def config_from(args: argparse.Namespace) -> CampaignConfig:
         raise BenchError("--bound must be more than 0 seconds")
 
     def make() -> Scenario:
-        sc = make_scenario(args.via, args.boot, args.old, args.new, platform)
+        sc = make_scenario(args.via, args.boot, args.old, args.new, platform,
+                           args.content_fault, args.expect, args.seed)
         sc.ready, sc.bound_ns = args.ready, bound_ns
         return sc
 
@@ -138,7 +150,8 @@ def config_from(args: argparse.Namespace) -> CampaignConfig:
     settings: dict[str, object] = {
         "boot": str(args.boot), "from": str(args.old), "to": str(args.new), "via": args.via,
         "engine": args.engine, "platform": str(platform), "bound_s": args.bound,
-        "ready": args.ready, "jobs": args.jobs}
+        "ready": args.ready, "jobs": args.jobs, "content_fault": args.content_fault,
+        "expect": args.expect or ("old" if args.content_fault else "new")}
     return CampaignConfig(
         make_engine=make_engine, make_scenario=make, options=plan_options(args),
         jobs=args.jobs, snapshot_every_ns=int(args.snapshot_every * 1e6), dedup=args.dedup,
@@ -151,7 +164,8 @@ def print_summary(result: CampaignResult) -> None:
     print(f"golden run: {g.judgement.verdict.value}: {g.judgement.reason} "
           f"({len(g.trace)} flash operations)")
     if not result.golden_ok:
-        print("the golden run did not install the new image: no cuts were made")
+        want = "install the new image" if g.facts.expect == "new" else "keep the old image"
+        print(f"the golden run did not {want}: no cuts were made")
         print(g.uart, end="" if g.uart.endswith("\n") else "\n")
         return
     s = report.summary(result)

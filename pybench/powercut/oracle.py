@@ -14,6 +14,8 @@ Recovered means all of:
   (commit_point() finds that moment along the golden trace; holds_commit() looks at
   the flash when power failed, for torn and AFTER cuts at that very operation); then
   the new image must run. An uncommitted update leaves the old one running.
+- an update that must be refused (UpdateFacts.expect "old": a damaged image, say) leaves
+  the old image running and the application slot never erased or programmed.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Verdict(str, enum.Enum):
     UNEXPECTED_NEW = "unexpected-new"      # never committed, yet the new image runs
     MIXED_SLOT = "mixed-slot"              # the slot matches neither image
     BOOT_DAMAGED = "bootloader-damaged"    # sector 0 changed
+    SLOT_ERASED = "slot-erased"            # slot erased or written for a refused update
     TIMEOUT = "timeout"                    # still busy outside the bootloader at the bound
     CUT_MISSED = "cut-missed"              # the cut's operation never came (a bench error)
     ENGINE_ERROR = "engine-error"          # the emulator itself failed (a bench error)
@@ -52,6 +55,7 @@ class UpdateFacts:
     old_image: bytes     # the image in the application slot before the update
     new_image: bytes     # the image being installed
     boot: bytes          # the bootloader sector as the factory programmed it
+    expect: str = "new"  # "new": the update installs; "old": it must be refused
 
     @property
     def new_digest(self) -> bytes:
@@ -69,6 +73,8 @@ class Observation:
     elapsed_ns: int         # virtual time from the last power-on to the end of the run
     bound_ns: int
     committed: bool         # see commit_point() and holds_commit()
+    slot_written: bool = False  # the application slot was erased or programmed since
+                                # the update began (judged when the update must be refused)
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,17 @@ class Judgement:
 
 
 _COMMITTED_STATES = (journal.State.STAGED, journal.State.COPIED, journal.State.DONE)
+
+
+def expected(facts: UpdateFacts) -> Verdict:
+    """The verdict the golden run must end with."""
+    return Verdict.RECOVERED_OLD if facts.expect == "old" else Verdict.RECOVERED_NEW
+
+
+def writes_slot(ops: Sequence[FlashOp]) -> bool:
+    """Any erase or program in the application slot."""
+    slot = layout.load().app_slot
+    return any(op.addr in slot for op in ops)
 
 
 def holds_commit(journal_a: bytes, journal_b: bytes, new_digest: bytes) -> bool:
@@ -127,6 +144,10 @@ def judge(obs: Observation, facts: UpdateFacts) -> Judgement:
     if obs.boot != facts.boot:
         at = lay.BOOT_ADDR + _first_difference(obs.boot, facts.boot)
         return Judgement(Verdict.BOOT_DAMAGED, f"bootloader sector changed (first at 0x{at:08x})")
+    refused = facts.expect == "old"
+    if refused and obs.slot_written:
+        return Judgement(Verdict.SLOT_ERASED, "application slot erased or programmed for an "
+                                              "update that must be refused")
     if obs.cpu.in_fault_handler or obs.cpu.lockup:
         what = "locked up" if obs.cpu.lockup else f"in fault handler (IPSR {obs.cpu.ipsr})"
         return Judgement(Verdict.BRICKED, f"CPU {what} at pc 0x{obs.cpu.pc:08x}")
@@ -147,9 +168,12 @@ def judge(obs: Observation, facts: UpdateFacts) -> Judgement:
         at = lay.APP_SLOT_ADDR + _first_difference(obs.slot, facts.new_image)
         return Judgement(Verdict.MIXED_SLOT, "application slot matches neither image "
                                              f"(differs from the new one at 0x{at:08x})")
-    if holds == "old" and obs.committed:
+    if holds == "old" and obs.committed and not refused:
         return Judgement(Verdict.LOST_UPDATE, "update was committed but the old image runs",
                          holds)
+    if holds == "new" and refused:
+        return Judgement(Verdict.UNEXPECTED_NEW, "an update that must be refused was "
+                                                 "installed", holds)
     if holds == "new" and not obs.committed:
         return Judgement(Verdict.UNEXPECTED_NEW, "update was never committed but the new "
                                                  "image runs", holds)

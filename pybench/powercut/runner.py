@@ -62,6 +62,11 @@ class Golden:
     commit: int | None          # oracle.commit_point() along the trace
 
     @property
+    def ok(self) -> bool:
+        """Ended as the update must: the new image installed, or the old one kept."""
+        return self.judgement.verdict is oracle.expected(self.facts)
+
+    @property
     def digest(self) -> str:
         """Identifies the trace, so that workers can check they replayed the same run."""
         h = hashlib.sha256()
@@ -139,14 +144,14 @@ def committed_in(flash: bytes, facts: UpdateFacts) -> bool:
 
 
 def observe(engine: Engine, facts: UpdateFacts, ready: bool, t0: int, bound_ns: int,
-            committed: bool) -> oracle.Observation:
+            committed: bool, slot_written: bool = False) -> oracle.Observation:
     lay = layout.load()
     slot_len = max(len(facts.old_image), len(facts.new_image))
     return oracle.Observation(
         boot=engine.read_flash(lay.BOOT_ADDR, lay.BOOT_SIZE),
         slot=engine.read_flash(lay.APP_SLOT_ADDR, slot_len),
         cpu=engine.cpu_state(), ready=ready, elapsed_ns=engine.now_ns - t0,
-        bound_ns=bound_ns, committed=committed,
+        bound_ns=bound_ns, committed=committed, slot_written=slot_written,
     )
 
 
@@ -212,7 +217,7 @@ class CutRunner:
                     commit = oracle.commit_point(eng.flash_trace(), initial, facts.new_digest)
                     settled = True
                     obs = observe(eng, facts, ready, int(sc.state[SETTLE]["t0"]), sc.bound_ns,
-                                  commit is not None)
+                                  commit is not None, oracle.writes_slot(eng.flash_trace()))
                     judgement = oracle.judge(obs, facts)
             except StepFailed as e:
                 judgement = Judgement(Verdict.BRICKED, f"step {steps[i].name}: {e}")
@@ -230,7 +235,7 @@ class CutRunner:
                       commit)
 
     def golden_ok(self) -> bool:
-        return self.golden.judgement.verdict is Verdict.RECOVERED_NEW
+        return self.golden.ok
 
     def plan_options(self) -> PlanOptions:
         return replace(self.options, initial_flash=self.golden.initial_flash)
@@ -315,6 +320,7 @@ class CutRunner:
         first_state = ""
         uart_parts: list[str] = []
         ran = False
+        slot_written = False     # by an earlier level of this path
         for level in range(len(path)):
             flash = flash_image(eng)
             committed = committed or committed_in(flash, facts)
@@ -336,7 +342,12 @@ class CutRunner:
                 first_state = first_state or name
             ran = found is None
             if isinstance(step, _Outcome):
+                if slot_written and facts.expect == "old" and step.judgement.verdict.ok:
+                    step = replace(step, judgement=Judgement(
+                        Verdict.SLOT_ERASED, "application slot erased or programmed for an "
+                        "update that must be refused (by a recovery that power cut short)"))
                 return step, first_state, "".join(uart_parts) + step.uart, ran
+            slot_written = slot_written or oracle.writes_slot(step.ops)
             if found is not None:      # the flash the next cut left, as the judged run did
                 after = step.apply(flash)
                 base = layout.load().FLASH_BASE_ADDR
@@ -388,8 +399,8 @@ class CutRunner:
             judgement = Judgement(Verdict.CUT_MISSED,
                                   f"recovery never reached the cut at level {level + 2}")
         else:
-            judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed),
-                                     facts)
+            judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed,
+                                             oracle.writes_slot(eng.flash_trace())), facts)
         depended = eng.flash_depended()
         return _Outcome(judgement, eng.now_ns - t0, eng.uart().text[text0:], flash_image(eng),
                         list(eng.flash_trace())), depended

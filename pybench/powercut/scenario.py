@@ -26,6 +26,7 @@ from pybench import layout
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
 from pybench.journal import JournalRecord, State
+from pybench.powercut import content
 from pybench.powercut.oracle import UpdateFacts
 from pybench.powercut.settle import DEFAULT_BOUND_NS, RunUntil, wait_ready
 
@@ -49,11 +50,23 @@ class Scenario(ABC):
 
     via: str = "?"
 
-    def __init__(self, boot: Path, old_image: Path, new_image: Path, platform: Path) -> None:
+    def __init__(self, boot: Path, old_image: Path, new_image: Path, platform: Path,
+                 content_fault: str | None = None, expect: str | None = None,
+                 seed: int = 0) -> None:
         self.boot, self.platform = boot, platform
         self.old_path, self.new_path = old_image, new_image
         self.old = _read(old_image)
-        self.new = _read(new_image)
+        self.good_new = _read(new_image)
+        self.content_fault = content_fault
+        try:
+            self.new = self.good_new if content_fault is None else \
+                content.damaged(self.good_new, content_fault, seed)
+        except ValueError as e:
+            raise BenchError(f"--content-fault: {e}") from None
+        # What the update must end on: "new" installed, or "old" (refused) still running.
+        self.expect = expect or ("old" if content_fault else "new")
+        if self.expect not in ("old", "new"):
+            raise BenchError(f"--expect {self.expect!r}: choose old or new")
         if not boot.is_file():
             raise BenchError(f"{boot}: bootloader ELF not found (run `make firmware`)")
         self.state: dict[str, Any] = {}
@@ -74,7 +87,8 @@ class Scenario(ABC):
     def facts(self, engine: Engine) -> UpdateFacts:
         """Call after prepare(): the bootloader sector as programmed is part of the facts."""
         boot = layout.load().boot
-        return UpdateFacts(self.old, self.new, engine.read_flash(boot.addr, boot.size))
+        return UpdateFacts(self.old, self.new, engine.read_flash(boot.addr, boot.size),
+                           self.expect)
 
     def prepare(self, engine: Engine) -> None:
         """The factory state: bootloader and old image in flash, board unpowered."""
@@ -118,19 +132,21 @@ def _read(path: Path) -> bytes:
     return data
 
 
-def staged_record(image: bytes, seq: int = 1) -> JournalRecord:
-    """The STAGED record the staging writer appends once an image is verified."""
-    from pybench.image.format import ImageHeader
-
-    header = ImageHeader.unpack(image)
+def staged_record(image: bytes, seq: int = 1, good: bytes | None = None) -> JournalRecord:
+    """The STAGED record the staging writer appends once an image is verified (for a
+    damaged image: the record a writer whose check had a bug would append, its fields
+    from the `good` image where the damaged header does not parse)."""
+    version, digest = content.claimed_record_fields(image, good or image)
     return JournalRecord(seq=seq, state=State.STAGED, image_size=len(image),
-                         image_version=header.image_version, digest=header.body_sha256)
+                         image_version=version, digest=digest)
 
 
 class BackdoorScenario(Scenario):
     """The upload already happened: the new image is in staging with its STAGED record,
     written with write_flash; power on and the bootloader copies it down. Cuts cover
-    the copy-down only; every cut is after the commit, so the new image must win."""
+    the copy-down only; every cut is after the commit, so the new image must win.
+    With a content fault, the damaged image is staged with the record that says
+    "staged", as if the upload's own check had a bug: the bootloader must refuse it."""
 
     via = "backdoor"
 
@@ -138,7 +154,8 @@ class BackdoorScenario(Scenario):
         super().prepare(engine)
         lay = layout.load()
         engine.write_flash(lay.STAGING_ADDR, self.new)
-        engine.write_flash(lay.JOURNAL_A_ADDR, staged_record(self.new).encode())
+        engine.write_flash(lay.JOURNAL_A_ADDR,
+                           staged_record(self.new, good=self.good_new).encode())
 
     def steps(self) -> list[Step]:
         return [Step("power-on", lambda engine: engine.power_on())]
@@ -155,6 +172,8 @@ class NetworkScenario(Scenario):
 
     def __init__(self, via: str, *args: Any) -> None:
         super().__init__(*args)
+        if len(self.new) > layout.load().STAGING_SIZE:
+            raise BenchError(f"{self.new_path}: {len(self.new)} bytes do not fit staging")
         self.via = via
         self.seed = 0
         self.engine: Engine | None = None
@@ -185,7 +204,12 @@ class NetworkScenario(Scenario):
     def _upload(self, engine: Engine) -> None:
         result = self.net.finish_upload(engine)
         staged = getattr(result, "staging", "") or ""
-        if "staged" not in staged:
+        if self.expect == "old":
+            if "staged" in staged:
+                raise StepFailed(f"upload via {self.via}: the device staged an image it "
+                                 f"must refuse ({self.content_fault or 'refused update'}: "
+                                 f"{result})")
+        elif "staged" not in staged:
             raise StepFailed(f"upload via {self.via}: the device did not stage the image "
                              f"({result})")
 
@@ -233,9 +257,11 @@ class NetworkScenario(Scenario):
         self.state = copy.deepcopy(state)
 
 
-def make_scenario(via: str, boot: Path, old: Path, new: Path, platform: Path) -> Scenario:
+def make_scenario(via: str, boot: Path, old: Path, new: Path, platform: Path,
+                  content_fault: str | None = None, expect: str | None = None,
+                  seed: int = 0) -> Scenario:
     if via == "backdoor":
-        return BackdoorScenario(boot, old, new, platform)
+        return BackdoorScenario(boot, old, new, platform, content_fault, expect, seed)
     if via in ("http", "tftp"):
-        return NetworkScenario(via, boot, old, new, platform)
+        return NetworkScenario(via, boot, old, new, platform, content_fault, expect, seed)
     raise BenchError(f"--via {via}: choose http, tftp or backdoor")
