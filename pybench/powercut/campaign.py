@@ -11,7 +11,7 @@ from pybench.engine.base import Engine
 from pybench.powercut.cutspec import CutPath, format_path, path_key
 from pybench.powercut.parallel import run_paths
 from pybench.powercut.plan import PlanOptions, plan_cuts
-from pybench.powercut.runner import CutResult, CutRunner, Golden, mark_joined
+from pybench.powercut.runner import Checks, CutResult, CutRunner, Golden, mark_joined
 from pybench.powercut.scenario import Scenario
 from pybench.powercut.settle import Spacing
 
@@ -32,6 +32,7 @@ class CampaignConfig:
     dedup: bool = True                # False: run every recovery, even of a judged state
     repro: str = "pybench powercut"   # the command line a failure's --cut is appended to
     settings: dict[str, object] = field(default_factory=dict)  # for the reports
+    checks: Checks = field(default_factory=Checks)  # after each recovery (runner.Checks)
 
 
 @dataclass
@@ -55,7 +56,7 @@ class CampaignResult:
 
 def make_runner(config: CampaignConfig, spacing: Spacing | None) -> CutRunner:
     return CutRunner(config.make_engine, config.make_scenario(), config.options, spacing,
-                     config.flash_dir, config.dedup)
+                     config.flash_dir, config.dedup, config.checks)
 
 
 def snapshot_spacing(config: CampaignConfig) -> Spacing:

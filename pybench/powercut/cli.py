@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -21,11 +22,13 @@ from pybench.powercut.campaign import (
 from pybench.powercut.cutspec import CutPath, format_path, parse_path
 from pybench.powercut.phases import parse_phases
 from pybench.powercut.plan import PlanKind, PlanOptions
-from pybench.powercut.scenario import READY_PATTERN, Scenario, make_scenario
+from pybench.powercut.runner import Checks
+from pybench.powercut.scenario import READY_PATTERN, REPAIR_PATTERN, Scenario, make_scenario
 
 ENGINES = {"builtin": ("pybench.engine.builtin.engine", "BuiltinEngine"),
            "renode": ("pybench.engine.renode", "RenodeEngine")}
 DEFAULT_BOUND_S = 30.0
+DEFAULT_SOAK_S = 0.2
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -76,6 +79,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--no-dedup", dest="dedup", action="store_false",
                    help="run every recovery, also of states already judged (slow: checks "
                         "the dedup)")
+    p.add_argument("--no-reboots", dest="reboots", action="store_false",
+                   help="judge each recovery alone (default: boot it again by a reset and a "
+                        "power cycle: no flash written, the same image starts)")
+    p.add_argument("--soak", type=float, default=DEFAULT_SOAK_S, metavar="SECONDS",
+                   help="after the power cycle, the application must run this long in "
+                        "virtual time without a reset (default 0.2; 0: not checked)")
+    p.add_argument("--repair", default=REPAIR_PATTERN, metavar="REGEX",
+                   help="console lines that show the bootloader's repair path (reported)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=main)
 
@@ -126,6 +137,10 @@ def repro_base(args: argparse.Namespace) -> str:
         words += ["--expect", args.expect]
     if args.platform:
         words += ["--platform", str(args.platform)]
+    if not args.reboots:
+        words += ["--no-reboots"]
+    if args.soak != DEFAULT_SOAK_S:
+        words += ["--soak", f"{args.soak:g}"]
     if args.bound != DEFAULT_BOUND_S:
         words += ["--bound", f"{args.bound:g}"]
     if args.ready != READY_PATTERN:
@@ -139,6 +154,12 @@ def config_from(args: argparse.Namespace) -> CampaignConfig:
     bound_ns = int(args.bound * 1e9)
     if bound_ns <= 0:
         raise BenchError("--bound must be more than 0 seconds")
+    if args.soak < 0:
+        raise BenchError("--soak must be 0 or more seconds")
+    try:
+        re.compile(args.repair)
+    except re.error as e:
+        raise BenchError(f"--repair {args.repair!r}: not a regular expression ({e})") from None
 
     def make() -> Scenario:
         sc = make_scenario(args.via, args.boot, args.old, args.new, platform,
@@ -150,13 +171,15 @@ def config_from(args: argparse.Namespace) -> CampaignConfig:
     settings: dict[str, object] = {
         "boot": str(args.boot), "from": str(args.old), "to": str(args.new), "via": args.via,
         "engine": args.engine, "platform": str(platform), "bound_s": args.bound,
-        "ready": args.ready, "jobs": args.jobs, "content_fault": args.content_fault,
+        "ready": args.ready, "jobs": args.jobs, "reboots": args.reboots,
+        "soak_s": args.soak, "content_fault": args.content_fault,
         "expect": args.expect or ("old" if args.content_fault else "new")}
     return CampaignConfig(
         make_engine=make_engine, make_scenario=make, options=plan_options(args),
         jobs=args.jobs, snapshot_every_ns=int(args.snapshot_every * 1e6), dedup=args.dedup,
         flash_dir=args.reports / "cuts" if args.reports else None, quiet=args.quiet,
-        repro=repro_base(args), settings=settings)
+        repro=repro_base(args), settings=settings,
+        checks=Checks(args.reboots, int(args.soak * 1e9), args.repair))
 
 
 def print_summary(result: CampaignResult) -> None:
@@ -173,6 +196,10 @@ def print_summary(result: CampaignResult) -> None:
     print(f"seed {result.config.options.seed}: {s['cuts']} cuts ({verdicts}), "
           f"{s['joined']} joined a judged state ({s['recoveries_run']} recoveries run), "
           f"{s['wall_s']} s, {s['cuts_per_s']} cuts/s")
+    repaired = [r for r in result.results if r.repaired and r.verdict.ok]
+    if repaired:
+        print(f"{len(repaired)} cuts recovered through a repair path, e.g. "
+              f"{format_path(repaired[0].path)}: {repaired[0].repaired!r}")
     for r in result.failures:
         print(f"FAIL {format_path(r.path)} [{r.phase}] {r.verdict.value}: {r.reason}")
         print(f"  replay: {result.repro(r.path)}")

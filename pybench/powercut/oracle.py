@@ -39,6 +39,16 @@ class Verdict(str, enum.Enum):
     MIXED_SLOT = "mixed-slot"              # the slot matches neither image
     BOOT_DAMAGED = "bootloader-damaged"    # sector 0 changed
     SLOT_ERASED = "slot-erased"            # slot erased or written for a refused update
+    # The stricter rules (rules.py), each its own verdict.
+    PROTECTED_WRITE = "protected-write"    # erase or program in a protected region
+    OVERWRITE = "overwrite"                # program into a word not erased
+    CHIP_REFUSED = "chip-refused"          # the flash interface refused an operation
+    BAD_ACCESS = "bad-access"              # access to memory the chip lacks
+    BOOT_LOOP = "boot-loop"                # resets again and again, never ready
+    UNFINISHED = "unfinished"              # journal still STAGED/COPIED once judged
+    WRITES_ON_BOOT = "writes-on-boot"      # flash written on a boot with nothing pending
+    UNSTABLE = "unstable"                  # a later boot ran another image, or none
+    APP_RESET = "app-reset"                # the application reset while soaking
     TIMEOUT = "timeout"                    # still busy outside the bootloader at the bound
     CUT_MISSED = "cut-missed"              # the cut's operation never came (a bench error)
     ENGINE_ERROR = "engine-error"          # the emulator itself failed (a bench error)

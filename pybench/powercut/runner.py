@@ -12,6 +12,7 @@ power-on whose flash agrees on those sectors takes its outcome without running
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,7 @@ from pathlib import Path
 from pybench import layout
 from pybench.engine.base import CutMode, Engine, FlashOp
 from pybench.errors import BenchError
-from pybench.powercut import oracle, states
+from pybench.powercut import oracle, rules, states
 from pybench.powercut.cutspec import CutPath, format_path
 from pybench.powercut.judged import JudgedStates
 from pybench.powercut.oracle import Judgement, UpdateFacts, Verdict
@@ -40,6 +41,15 @@ MAX_MARKS = 192
 # few of them, by virtual time only, at least this far apart.
 SLOW_MAX_MARKS = 24
 SLOW_EVERY_NS = 50_000_000
+
+
+@dataclass(frozen=True)
+class Checks:
+    """What is checked after a recovery besides the image it ends on (rules.py)."""
+
+    reboots: bool = True       # boot again (reset, power cycle): nothing written, same image
+    soak_ns: int = 0           # after the power cycle's ready line, run this long: no reset
+    repair: str = ""           # regex of console lines that show a repair path ("": none)
 
 
 @dataclass
@@ -89,6 +99,7 @@ class CutResult:
     uart: str                  # console from that power-on on
     followups: list[CutPath] = field(default_factory=list)
     flash_file: str | None = None
+    repaired: str = ""         # the console line of a repair path the recovery took
     joined: bool = False       # an earlier cut judged the same state (set by the campaign)
     ran: bool = False          # its last recovery was run here, not taken from a judged
                                # state this worker had seen (depends on -j: speed only)
@@ -125,6 +136,7 @@ class _Outcome:
     uart: str
     final_flash: bytes
     recovery_trace: list[FlashOp]   # of the level where the path ended
+    repaired: str = ""              # a console line of the bootloader's repair path
 
 
 def flash_image(engine: Engine) -> bytes:
@@ -160,13 +172,15 @@ class CutRunner:
 
     def __init__(self, make_engine: Callable[[], Engine], scenario: Scenario,
                  options: PlanOptions, spacing: Spacing | None = None,
-                 flash_dir: Path | None = None, dedup: bool = True) -> None:
+                 flash_dir: Path | None = None, dedup: bool = True,
+                 checks: Checks | None = None) -> None:
         self.engine = CutEngine(make_engine())
         self.scenario = scenario
         self.options = options
         self.spacing = spacing      # where marks start (None: at step starts only)
         self.flash_dir = flash_dir
         self.dedup = dedup          # False: run every recovery (to check the dedup)
+        self.checks = checks or Checks()
         lay = layout.load()
         # Each sector as (offset in a flash image, size).
         self.sectors = [(a - lay.FLASH_BASE_ADDR, n)
@@ -179,8 +193,11 @@ class CutRunner:
         eng, sc = self.engine, self.scenario
         sc.prepare(eng)
         facts = sc.facts(eng)
+        self.golden_facts = facts
         initial = flash_image(eng)
         eng.reset_trace()
+        ev0 = len(eng.events())
+        trace: list[FlashOp] | None = None
         snaps: list[Snap] = []
         steps = sc.steps()
         judgement: Judgement | None = None
@@ -214,11 +231,14 @@ class CutRunner:
                 else:
                     ready = wait_ready(eng, sc.state, SETTLE, sc.ready, sc.bound_ns,
                                        sc.run_until(eng))
-                    commit = oracle.commit_point(eng.flash_trace(), initial, facts.new_digest)
+                    trace = list(eng.flash_trace())
+                    commit = oracle.commit_point(trace, initial, facts.new_digest)
                     settled = True
-                    obs = observe(eng, facts, ready, int(sc.state[SETTLE]["t0"]), sc.bound_ns,
-                                  commit is not None, oracle.writes_slot(eng.flash_trace()))
-                    judgement = oracle.judge(obs, facts)
+                    eng.marks(None)
+                    judgement = self.judge_run(ready, int(sc.state[SETTLE]["t0"]), ev0,
+                                               commit is not None, initial, trace)
+                    if judgement.verdict.ok and self.checks.reboots:
+                        judgement, _ = self._reboots(judgement)
             except StepFailed as e:
                 judgement = Judgement(Verdict.BRICKED, f"step {steps[i].name}: {e}")
             except PowerFailed:
@@ -228,7 +248,8 @@ class CutRunner:
             if judgement is not None:
                 break
         assert judgement is not None
-        trace = list(eng.flash_trace())
+        if trace is None:
+            trace = list(eng.flash_trace())
         if not settled:
             commit = oracle.commit_point(trace, initial, facts.new_digest)
         return Golden(trace, snaps, initial, facts, judgement, eng.uart().text[uart_start:],
@@ -306,7 +327,7 @@ class CutRunner:
         followups = plan_followups(path, outcome.recovery_trace, self.options)
         return CutResult(path, outcome.judgement.verdict, outcome.judgement.reason, phase,
                          op_info, outcome.recovery_ns, time.perf_counter() - started, state,
-                         uart, followups, flash_file, ran=ran)
+                         uart, followups, flash_file, outcome.repaired, ran=ran)
 
     def _recover(self, path: CutPath) -> tuple[_Outcome, str, str, bool]:
         """From the board off after path[0]: power-ons, later cuts, the verdict.
@@ -337,7 +358,7 @@ class CutRunner:
                 first_state = first_state or found[0]
                 step = found[1]
             else:
-                step, depended = self._run_level(path, level, committed)
+                step, depended = self._run_level(path, level, committed, flash)
                 name = judged.add(digests, depended, rest, committed, self._kept(step))
                 first_state = first_state or name
             ran = found is None
@@ -368,15 +389,16 @@ class CutRunner:
         return replace(step, final_flash=b"",
                        recovery_trace=step.recovery_trace if self.options.depth > 1 else [])
 
-    def _run_level(self, path: CutPath, level: int, committed: bool
+    def _run_level(self, path: CutPath, level: int, committed: bool, flash: bytes
                    ) -> tuple[_Outcome | _Passage, frozenset[int] | None]:
         """Power on and run (watched) until the verdict, or until the next cut fires; what
         followed, and the flash sectors the run depended on."""
-        eng, sc, facts = self.engine, self.scenario, self.golden.facts
+        eng, sc = self.engine, self.scenario
         sc.power_lost(eng)
         eng.reset_trace()
         nxt = path[level + 1] if level + 1 < len(path) else None
         eng.watch_flash()
+        ev0 = len(eng.events())
         eng.power_on()
         t0, text0 = eng.now_ns, len(eng.uart().text)
         eng.arm_power_cut(nxt)
@@ -395,15 +417,71 @@ class CutRunner:
             return _Passage(eng.uart().text[text0:], done, torn), depended
         finally:
             eng.arm_power_cut(None)
+        trace = list(eng.flash_trace())
+        recovery_ns, uart = eng.now_ns - t0, eng.uart().text[text0:]
         if nxt is not None:
             judgement = Judgement(Verdict.CUT_MISSED,
                                   f"recovery never reached the cut at level {level + 2}")
         else:
-            judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed,
-                                             oracle.writes_slot(eng.flash_trace())), facts)
+            judgement = self.judge_run(ready, t0, ev0, committed, flash, trace)
+            if judgement.verdict.ok and self.checks.reboots:
+                judgement, more = self._reboots(judgement)
+                uart += more
         depended = eng.flash_depended()
-        return _Outcome(judgement, eng.now_ns - t0, eng.uart().text[text0:], flash_image(eng),
-                        list(eng.flash_trace())), depended
+        repaired = ""
+        if self.checks.repair:
+            rx = re.compile(self.checks.repair)
+            repaired = next((line for line in uart.splitlines() if rx.search(line)), "")
+        return _Outcome(judgement, recovery_ns, uart, flash_image(eng), trace,
+                        repaired), depended
+
+    def judge_run(self, ready: bool, t0: int, ev0: int, committed: bool, flash: bytes,
+                  trace: Sequence[FlashOp]) -> Judgement:
+        """The verdict of a run from power-on (flash: what it powered on with; ev0: the
+        number of board events before it): the stricter rules first, then the oracle,
+        then the journal."""
+        eng, sc, facts = self.engine, self.scenario, self.golden_facts
+        found = rules.event_rules(eng.events()[ev0:], ready) \
+            or rules.trace_rules(trace, flash)
+        if found is not None:
+            return found
+        judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed,
+                                         oracle.writes_slot(trace)), facts)
+        if judgement.verdict.ok:
+            a, b = layout.load().journal
+            return rules.journal_rule(eng.read_flash(a.addr, a.size),
+                                      eng.read_flash(b.addr, b.size)) or judgement
+        return judgement
+
+    def _reboots(self, first: Judgement) -> tuple[Judgement, str]:
+        """Boot a recovered board again, by a reset and by a power cycle: nothing is
+        pending, so no flash may be written, and the same image must start (and, after
+        the power cycle, keep running for the soak time without a reset)."""
+        eng, sc, facts = self.engine, self.scenario, self.golden_facts
+        uart = ""
+        for how in ("reset", "power cycle"):
+            n0, ev0, text0 = eng.flash_op_count(), len(eng.events()), len(eng.uart().text)
+            if how == "reset":
+                eng.system_reset()
+            else:
+                sc.power_lost(eng)
+                eng.power_on()
+            t0 = eng.now_ns
+            state: dict[str, object] = {}
+            ready = wait_ready(eng, state, SETTLE, sc.ready, sc.bound_ns, sc.run_until(eng))
+            t_ready = eng.now_ns
+            if ready and how == "power cycle" and self.checks.soak_ns:
+                run = sc.run_until(eng) or (lambda cond, ns: eng.run(ns, cond))
+                run(lambda: False, self.checks.soak_ns)
+            events = eng.events()[ev0:]
+            uart += f"\n--- {how} ---\n" + eng.uart().text[text0:]
+            now = rules.event_rules(events, ready) or oracle.judge(
+                observe(eng, facts, ready, t0, sc.bound_ns, first.running == "new"), facts)
+            resets = sum(e.kind == "reset" and e.time_ns > t_ready for e in events)
+            found = rules.reboot_rule(how, first, now, eng.flash_ops_since(n0), resets)
+            if found is not None:
+                return found, uart
+        return first, uart
 
     def _save_flash(self, path: CutPath, flash: bytes, uart: str) -> str:
         assert self.flash_dir is not None

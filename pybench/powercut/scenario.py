@@ -32,6 +32,10 @@ from pybench.powercut.settle import DEFAULT_BOUND_NS, RunUntil, wait_ready
 
 # The mini application's "app: mini v2 running", the full one's "net: up".
 READY_PATTERN = r"^app: .*\brunning\b|^net: up\b"
+# Our bootloader's console lines when it repairs what it should not have had to: a copy
+# that read back wrong, a damaged application slot restored from staging.
+REPAIR_PATTERN = (r"^boot: (copying again|application slot invalid|recovering v\d+ from "
+                  r"staging|recovery: )")
 
 
 class StepFailed(BenchError):

@@ -161,6 +161,17 @@ class CutEngine(Engine):
     def power_on(self) -> None:
         self.inner.power_on()
 
+    def system_reset(self) -> None:
+        """A reset with power kept (SYSRESETREQ: RAM survives) where the engine offers
+        one (the built-in machine's request_system_reset), else a power-on. The reset
+        happens as the next run starts."""
+        machine = getattr(self.inner, "machine", None)
+        request = getattr(machine, "request_system_reset", None)
+        if callable(request):
+            request()
+        else:
+            self.inner.power_on()
+
     def arm_power_cut(self, cut: PowerCut | None) -> None:
         self.inner.arm_power_cut(cut)
 
