@@ -23,7 +23,13 @@ from pybench.powercut.cutspec import CutPath, format_path, parse_path
 from pybench.powercut.phases import parse_phases
 from pybench.powercut.plan import PlanKind, PlanOptions
 from pybench.powercut.runner import Checks
-from pybench.powercut.scenario import READY_PATTERN, REPAIR_PATTERN, Scenario, make_scenario
+from pybench.powercut.scenario import (
+    READY_PATTERN,
+    REPAIR_PATTERN,
+    Extras,
+    Scenario,
+    make_scenario,
+)
 
 ENGINES = {"builtin": ("pybench.engine.builtin.engine", "BuiltinEngine"),
            "renode": ("pybench.engine.renode", "RenodeEngine")}
@@ -49,6 +55,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--expect", choices=("new", "old"),
                    help="how the update must end: new installed, or old kept (default: old "
                         "with --content-fault, else new)")
+    p.add_argument("--at-rest", choices=("slot", "staging"),
+                   help="a bit flips at rest: in the installed image between boots (the "
+                        "bootloader must recover it from staging; --via backdoor), or in the "
+                        "staged image after staging (it must be refused)")
+    p.add_argument("--journal-fill", type=int, default=0, metavar="N",
+                   help="journal history before the update: sector B full of older records, "
+                        "sector A N more, so the update's records compact into B")
     p.add_argument("--plan", choices=[k.value for k in PlanKind], default="boundaries")
     p.add_argument("--random", type=int, default=0, metavar="N",
                    help="N seeded random cuts (added to the plan; the whole of --plan random)")
@@ -131,8 +144,14 @@ def plan_options(args: argparse.Namespace) -> PlanOptions:
 def repro_base(args: argparse.Namespace) -> str:
     words = ["pybench", "powercut", "--boot", str(args.boot), "--from", str(args.old),
              "--to", str(args.new), "--via", args.via, "--engine", args.engine]
+    if args.content_fault or args.at_rest:
+        words += ["--seed", str(args.seed)]
     if args.content_fault:
-        words += ["--content-fault", args.content_fault, "--seed", str(args.seed)]
+        words += ["--content-fault", args.content_fault]
+    if args.at_rest:
+        words += ["--at-rest", args.at_rest]
+    if args.journal_fill:
+        words += ["--journal-fill", str(args.journal_fill)]
     if args.expect:
         words += ["--expect", args.expect]
     if args.platform:
@@ -163,17 +182,19 @@ def config_from(args: argparse.Namespace) -> CampaignConfig:
 
     def make() -> Scenario:
         sc = make_scenario(args.via, args.boot, args.old, args.new, platform,
-                           args.content_fault, args.expect, args.seed)
+                           args.content_fault, args.expect, args.seed,
+                           Extras(args.at_rest, args.journal_fill))
         sc.ready, sc.bound_ns = args.ready, bound_ns
         return sc
 
-    make()  # check the files now, before any engine starts
+    first = make()  # check the files now, before any engine starts
     settings: dict[str, object] = {
         "boot": str(args.boot), "from": str(args.old), "to": str(args.new), "via": args.via,
         "engine": args.engine, "platform": str(platform), "bound_s": args.bound,
         "ready": args.ready, "jobs": args.jobs, "reboots": args.reboots,
         "soak_s": args.soak, "content_fault": args.content_fault,
-        "expect": args.expect or ("old" if args.content_fault else "new")}
+        "expect": first.expect,
+        "at_rest": args.at_rest, "journal_fill": args.journal_fill}
     return CampaignConfig(
         make_engine=make_engine, make_scenario=make, options=plan_options(args),
         jobs=args.jobs, snapshot_every_ns=int(args.snapshot_every * 1e6), dedup=args.dedup,

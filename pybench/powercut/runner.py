@@ -230,7 +230,7 @@ class CutRunner:
                     steps[i].run(eng)
                 else:
                     ready = wait_ready(eng, sc.state, SETTLE, sc.ready, sc.bound_ns,
-                                       sc.run_until(eng))
+                                       sc.run_until(eng), self._looping(len(eng.events())))
                     trace = list(eng.flash_trace())
                     commit = oracle.commit_point(trace, initial, facts.new_digest)
                     settled = True
@@ -404,7 +404,8 @@ class CutRunner:
         eng.arm_power_cut(nxt)
         state: dict[str, object] = {}
         try:
-            ready = wait_ready(eng, state, SETTLE, sc.ready, sc.bound_ns, sc.run_until(eng))
+            ready = wait_ready(eng, state, SETTLE, sc.ready, sc.bound_ns, sc.run_until(eng),
+                               self._looping(ev0))
         except PowerFailed:
             depended = eng.flash_depended()
             trace = list(eng.flash_trace())
@@ -434,6 +435,15 @@ class CutRunner:
             repaired = next((line for line in uart.splitlines() if rx.search(line)), "")
         return _Outcome(judgement, recovery_ns, uart, flash_image(eng), trace,
                         repaired), depended
+
+    def _looping(self, ev0: int) -> Callable[[], bool]:
+        """A stop condition: the board has reset often enough to call it a boot loop."""
+        eng = self.engine
+
+        def looping() -> bool:
+            return sum(e.kind == "reset" for e in eng.events()[ev0:]) > rules.LOOP_RESETS
+
+        return looping
 
     def judge_run(self, ready: bool, t0: int, ev0: int, committed: bool, flash: bytes,
                   trace: Sequence[FlashOp]) -> Judgement:
@@ -468,7 +478,8 @@ class CutRunner:
                 eng.power_on()
             t0 = eng.now_ns
             state: dict[str, object] = {}
-            ready = wait_ready(eng, state, SETTLE, sc.ready, sc.bound_ns, sc.run_until(eng))
+            ready = wait_ready(eng, state, SETTLE, sc.ready, sc.bound_ns, sc.run_until(eng),
+                               self._looping(ev0))
             t_ready = eng.now_ns
             if ready and how == "power cycle" and self.checks.soak_ns:
                 run = sc.run_until(eng) or (lambda cond, ns: eng.run(ns, cond))

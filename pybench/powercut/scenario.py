@@ -18,7 +18,7 @@ import copy
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +56,12 @@ class Scenario(ABC):
 
     def __init__(self, boot: Path, old_image: Path, new_image: Path, platform: Path,
                  content_fault: str | None = None, expect: str | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, extras: Extras | None = None) -> None:
         self.boot, self.platform = boot, platform
+        self.extras = extras or Extras()
+        self.fault_seed = seed
+        if self.extras.at_rest == "staging":
+            content_fault = content_fault or "flip-body"
         self.old_path, self.new_path = old_image, new_image
         self.old = _read(old_image)
         self.good_new = _read(new_image)
@@ -103,6 +107,15 @@ class Scenario(ABC):
         engine.write_flash(lay.FLASH_BASE_ADDR, b"\xff" * lay.FLASH_TOTAL_SIZE)
         engine.load_elf(self.boot)
         engine.write_flash(lay.APP_SLOT_ADDR, self.old)
+        if self.extras.journal_fill:
+            a, b = history(self.old, self.extras.journal_fill)
+            engine.write_flash(lay.JOURNAL_A_ADDR, a)
+            engine.write_flash(lay.JOURNAL_B_ADDR, b)
+
+    def next_record(self) -> tuple[int, int]:
+        """(seq, slot in journal A) of the first record after the factory history."""
+        fill = self.extras.journal_fill
+        return (journal_slots() + fill + 1, fill) if fill else (1, 0)
 
     @abstractmethod
     def steps(self) -> list[Step]: ...
@@ -123,6 +136,38 @@ class Scenario(ABC):
     def load(self, saved: object) -> None:
         assert isinstance(saved, dict)
         self.state = copy.deepcopy(saved)
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What else a campaign puts on the board (docs/powercut.md, "Faults at rest" and
+    "Journal history")."""
+
+    at_rest: str | None = None   # "slot": a bit of the installed image flips between
+                                 # boots; "staging": one of the staged image (flip-body)
+    journal_fill: int = 0        # history: sector B full of older records, A this many
+
+
+def journal_slots() -> int:
+    lay = layout.load()
+    return lay.JOURNAL_SECTOR_SIZE // lay.JOURNAL_RECORD_SIZE
+
+
+def history(old: bytes, fill: int) -> tuple[bytes, bytes]:
+    """Journal sectors A and B after many earlier updates to `old`: B full of DONE records
+    (seq 1..slots), A holding `fill` more. The next record goes into A at slot `fill`;
+    once A is full the journal compacts into B, which must be erased first."""
+    slots = journal_slots()
+    if not 0 < fill < slots:
+        raise BenchError(f"--journal-fill {fill}: choose 1..{slots - 1}")
+    rec = staged_record(old)
+
+    def done(seq: int) -> bytes:
+        return replace(rec, seq=seq, state=State.DONE).encode()
+
+    b = b"".join(done(seq) for seq in range(1, slots + 1))
+    a = b"".join(done(slots + 1 + i) for i in range(fill))
+    return a, b
 
 
 def _read(path: Path) -> bytes:
@@ -158,11 +203,29 @@ class BackdoorScenario(Scenario):
         super().prepare(engine)
         lay = layout.load()
         engine.write_flash(lay.STAGING_ADDR, self.new)
-        engine.write_flash(lay.JOURNAL_A_ADDR,
-                           staged_record(self.new, good=self.good_new).encode())
+        seq, slot = self.next_record()
+        engine.write_flash(lay.JOURNAL_A_ADDR + slot * lay.JOURNAL_RECORD_SIZE,
+                           staged_record(self.new, seq, good=self.good_new).encode())
 
     def steps(self) -> list[Step]:
-        return [Step("power-on", lambda engine: engine.power_on())]
+        steps = [Step("power-on", lambda engine: engine.power_on())]
+        if self.extras.at_rest == "slot":
+            # The update runs to its end; then, with the board off, a bit of the installed
+            # image flips (a retention error) and the board is powered on again.
+            steps += [Step("update", lambda engine: self.wait_ready(engine, "update"),
+                           resumable=True),
+                      Step("flip-slot", self._flip_slot),
+                      Step("power-on-again", lambda engine: engine.power_on())]
+        return steps
+
+    def _flip_slot(self, engine: Engine) -> None:
+        # Let the ready line's end leave the UART first: a line cut short by the power-on
+        # would be completed after the next wait had counted the lines.
+        engine.run(2_000_000)
+        lay = layout.load()
+        slot = engine.read_flash(lay.APP_SLOT_ADDR, len(self.new))
+        flipped = content.damaged(slot, "flip-body", self.fault_seed)
+        engine.write_flash(lay.APP_SLOT_ADDR, flipped)
 
 
 class NetworkScenario(Scenario):
@@ -263,9 +326,12 @@ class NetworkScenario(Scenario):
 
 def make_scenario(via: str, boot: Path, old: Path, new: Path, platform: Path,
                   content_fault: str | None = None, expect: str | None = None,
-                  seed: int = 0) -> Scenario:
+                  seed: int = 0, extras: Extras | None = None) -> Scenario:
+    if extras is not None and extras.at_rest == "slot" and via != "backdoor":
+        raise BenchError("--at-rest slot: only with --via backdoor")
     if via == "backdoor":
-        return BackdoorScenario(boot, old, new, platform, content_fault, expect, seed)
+        return BackdoorScenario(boot, old, new, platform, content_fault, expect, seed, extras)
     if via in ("http", "tftp"):
-        return NetworkScenario(via, boot, old, new, platform, content_fault, expect, seed)
+        return NetworkScenario(via, boot, old, new, platform, content_fault, expect, seed,
+                               extras)
     raise BenchError(f"--via {via}: choose http, tftp or backdoor")
