@@ -9,10 +9,11 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
+from pybench import layout
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
 from pybench.paths import build_dir, platform_file
-from pybench.powercut import content, report
+from pybench.powercut import content, export, report, wear
 from pybench.powercut.campaign import (
     CampaignConfig,
     CampaignResult,
@@ -77,6 +78,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="worker processes")
     p.add_argument("--cut", metavar="INDEX[:MODE[:PROGRESS[:SEED]]][,...]",
                    help="replay one cut (levels separated by commas), print its log and verdict")
+    p.add_argument("--export", type=Path, metavar="FILE",
+                   help="with --cut: write the flash the cut left as FILE.bin and FILE.hex, "
+                        "and print the st-flash and openocd commands that program a board")
     p.add_argument("--reports", type=Path, metavar="DIR",
                    help="write powercut.json, powercut-junit.xml, powercut.html and flash.bin "
                         "of failing cuts here")
@@ -100,6 +104,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         "virtual time without a reset (default 0.2; 0: not checked)")
     p.add_argument("--repair", default=REPAIR_PATTERN, metavar="REGEX",
                    help="console lines that show the bootloader's repair path (reported)")
+    p.add_argument("--repair-fails", action="store_true",
+                   help="a recovery that went through the repair path fails (verdict "
+                        "repaired)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=main)
 
@@ -158,6 +165,8 @@ def repro_base(args: argparse.Namespace) -> str:
         words += ["--platform", str(args.platform)]
     if not args.reboots:
         words += ["--no-reboots"]
+    if args.repair_fails:
+        words += ["--repair-fails"]
     if args.soak != DEFAULT_SOAK_S:
         words += ["--soak", f"{args.soak:g}"]
     if args.bound != DEFAULT_BOUND_S:
@@ -200,7 +209,8 @@ def config_from(args: argparse.Namespace) -> CampaignConfig:
         jobs=args.jobs, snapshot_every_ns=int(args.snapshot_every * 1e6), dedup=args.dedup,
         flash_dir=args.reports / "cuts" if args.reports else None, quiet=args.quiet,
         repro=repro_base(args), settings=settings,
-        checks=Checks(args.reboots, int(args.soak * 1e9), args.repair))
+        checks=Checks(args.reboots, int(args.soak * 1e9), args.repair,
+                      args.repair_fails))
 
 
 def print_summary(result: CampaignResult) -> None:
@@ -217,6 +227,7 @@ def print_summary(result: CampaignResult) -> None:
     print(f"seed {result.config.options.seed}: {s['cuts']} cuts ({verdicts}), "
           f"{s['joined']} joined a judged state ({s['recoveries_run']} recoveries run), "
           f"{s['wall_s']} s, {s['cuts_per_s']} cuts/s")
+    print(wear.describe(s["wear"]))
     repaired = [r for r in result.results if r.repaired and r.verdict.ok]
     if repaired:
         print(f"{len(repaired)} cuts recovered through a repair path, e.g. "
@@ -226,7 +237,7 @@ def print_summary(result: CampaignResult) -> None:
         print(f"  replay: {result.repro(r.path)}")
 
 
-def replay(config: CampaignConfig, path: CutPath) -> int:
+def replay(config: CampaignConfig, path: CutPath, export_to: Path | None = None) -> int:
     runner = prepared_runner(config)
     g = runner.golden
     if not runner.golden_ok():
@@ -237,6 +248,12 @@ def replay(config: CampaignConfig, path: CutPath) -> int:
                          "flash operations")
     r = runner.run(path)
     print(r.uart, end="" if r.uart.endswith("\n") else "\n")
+    if export_to is not None and runner.cut_flash:
+        bin_path, hex_path, commands = export.write(runner.cut_flash,
+                                                    layout.load().FLASH_BASE_ADDR, export_to)
+        print(f"flash the cut left: {bin_path}, {hex_path}; program a board with")
+        for c in commands:
+            print(f"  {c}")
     print(f"cut {format_path(path)} [{r.phase}] at {r.op}: {r.verdict.value}: {r.reason}")
     if r.flash_file and config.flash_dir:
         print(f"flash after recovery: {config.flash_dir / r.flash_file}")
@@ -244,13 +261,15 @@ def replay(config: CampaignConfig, path: CutPath) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.export and not args.cut:
+        raise BenchError("--export needs --cut (the flash of which cut?)")
     config = config_from(args)
     if args.cut:
         try:
             path = parse_path(args.cut)
         except ValueError as e:
             raise BenchError(f"--cut: {e}") from None
-        return replay(config, path)
+        return replay(config, path, args.export)
     result = run_campaign(config)
     print_summary(result)
     if args.reports:

@@ -49,6 +49,8 @@ class Verdict(str, enum.Enum):
     WRITES_ON_BOOT = "writes-on-boot"      # flash written on a boot with nothing pending
     UNSTABLE = "unstable"                  # a later boot ran another image, or none
     APP_RESET = "app-reset"                # the application reset while soaking
+    REPAIRED = "repaired"                  # recovered only through a repair path
+                                           # (a failure with --repair-fails)
     TIMEOUT = "timeout"                    # still busy outside the bootloader at the bound
     CUT_MISSED = "cut-missed"              # the cut's operation never came (a bench error)
     ENGINE_ERROR = "engine-error"          # the emulator itself failed (a bench error)

@@ -12,6 +12,7 @@ from typing import Any
 
 from pybench.engine.base import CutMode
 from pybench.powercut import templates as T
+from pybench.powercut import wear
 from pybench.powercut.campaign import CampaignResult
 from pybench.powercut.cutspec import format_path
 from pybench.powercut.oracle import Verdict
@@ -38,6 +39,8 @@ def cut_record(result: CampaignResult, n: int, r: CutResult) -> dict[str, Any]:
     }
     if first.mode is CutMode.TORN:
         rec |= {"progress": first.progress, "seed": first.seed}
+    if r.repaired:
+        rec["repaired"] = r.repaired
     if not r.verdict.ok:
         rec |= {"uart": r.uart, "flash": r.flash_file}
     return rec
@@ -53,6 +56,8 @@ def summary(result: CampaignResult) -> dict[str, Any]:
         "golden_failed": golden_failed,
         "joined": sum(r.joined for r in result.results),
         "recoveries_run": sum(r.ran for r in result.results),
+        "repaired": sum(bool(r.repaired) for r in result.results),
+        "wear": wear.wear(result.golden.trace),
         "verdicts": dict(sorted(counts.items())), "wall_s": round(result.wall_s, 3),
         "cuts_per_s": round(len(result.results) / max(result.wall_s, 1e-9), 2),
     }
@@ -159,6 +164,8 @@ def to_html(result: CampaignResult) -> str:
             ("cuts", s["cuts"]), ("failures", s["failures"]),
             ("joined a judged state", s["joined"]),
             ("recoveries run", s["recoveries_run"]),
+            ("recovered through a repair path", s["repaired"]),
+            ("wear", wear.describe(s["wear"]).removeprefix("wear: ")),
             *s["verdicts"].items(), ("wall time", f"{s['wall_s']} s ({s['cuts_per_s']} cuts/s)")]
     summary_rows = "\n".join(T.SUMMARY_ROW.format(name=html.escape(str(k)),
                                                   value=html.escape(str(v))) for k, v in summ)

@@ -50,6 +50,7 @@ class Checks:
     reboots: bool = True       # boot again (reset, power cycle): nothing written, same image
     soak_ns: int = 0           # after the power cycle's ready line, run this long: no reset
     repair: str = ""           # regex of console lines that show a repair path ("": none)
+    repair_fails: bool = False  # a recovery through a repair path is a failure (repaired)
 
 
 @dataclass
@@ -186,6 +187,7 @@ class CutRunner:
         self.sectors = [(a - lay.FLASH_BASE_ADDR, n)
                         for a, n in zip(lay.sector_addrs, lay.sector_sizes, strict=True)]
         self.judged: JudgedStates[_Outcome | _Passage] = JudgedStates(self.sectors)
+        self.cut_flash = b""            # the flash at the last power-on after a cut
         self.golden = self._golden()
 
     # --- the golden run ---------------------------------------------------------------
@@ -344,6 +346,7 @@ class CutRunner:
         slot_written = False     # by an earlier level of this path
         for level in range(len(path)):
             flash = flash_image(eng)
+            self.cut_flash = flash      # what the last cut left, for --export
             committed = committed or committed_in(flash, facts)
             rest = format_path(path[level + 1 :])
             digests = judged.digests(flash)
@@ -433,15 +436,21 @@ class CutRunner:
         if self.checks.repair:
             rx = re.compile(self.checks.repair)
             repaired = next((line for line in uart.splitlines() if rx.search(line)), "")
+            if repaired and self.checks.repair_fails and judgement.verdict.ok:
+                judgement = Judgement(Verdict.REPAIRED, f"recovered through the bootloader's "
+                                                        f"repair path: {repaired!r}")
         return _Outcome(judgement, recovery_ns, uart, flash_image(eng), trace,
                         repaired), depended
 
     def _looping(self, ev0: int) -> Callable[[], bool]:
-        """A stop condition: the board has reset often enough to call it a boot loop."""
+        """A stop condition: the board has reset often enough to call it a boot loop, or
+        touched memory the chip lacks (either verdict is settled: rules.event_rules)."""
         eng = self.engine
 
         def looping() -> bool:
-            return sum(e.kind == "reset" for e in eng.events()[ev0:]) > rules.LOOP_RESETS
+            events = eng.events()[ev0:]
+            return sum(e.kind == "reset" for e in events) > rules.LOOP_RESETS or any(
+                e.kind == "fault" and "unmapped" in e.detail for e in events)
 
         return looping
 

@@ -60,6 +60,9 @@ class Scenario(ABC):
         self.boot, self.platform = boot, platform
         self.extras = extras or Extras()
         self.fault_seed = seed
+        fill = self.extras.journal_fill
+        if fill and not 0 < fill < journal_slots():
+            raise BenchError(f"--journal-fill {fill}: choose 1..{journal_slots() - 1}")
         if self.extras.at_rest == "staging":
             content_fault = content_fault or "flip-body"
         self.old_path, self.new_path = old_image, new_image
