@@ -138,6 +138,10 @@ def powercut_figures(workdir: Path, quick: bool) -> list[Figure]:
                          "--plan", "random", "--random", "100", "-j", "1"],
                         lambda s: True, "measured", workdir),
     ]
+    from pybench.engine.renode.bench_figure import both_engines_figure
+    both = both_engines_figure(small_campaign, workdir)   # with Renode on PATH only
+    if both is not None:
+        figures.append(both)
     if not quick:
         medium = _image("app-v2", 64 * KIB, workdir)
         figures.append(campaign_figure(

@@ -24,7 +24,7 @@ from pybench.errors import BenchError
 from pybench.net.host import DEVICE_IP, Host
 from pybench.net.http import HttpError, HttpExchange, HttpResponse, build_request
 from pybench.net.pcap import PcapRecorder
-from pybench.net.upload import Upload, UploadResult
+from pybench.net.upload import ACCEPTED, Upload, UploadResult
 from pybench.net.wire import Wire, WireSnapshot
 
 SECOND = 1_000_000_000
@@ -35,6 +35,7 @@ STAGING_TIMEOUT_NS = 30 * SECOND
 
 NET_UP = r"^net: up\b"
 STAGING_DONE = r"^staging: (staged v\d+|rejected: )"
+STAGED = "staging: staged"
 
 Progress = Callable[[int, int], None]
 
@@ -231,7 +232,7 @@ def start_upload(engine: Engine, image: bytes, via: str = "http", mode: str = "m
     b = bench(engine)
     b.host.forget_transfers()
     try:
-        up = Upload(b.host, image, via=via, mode=mode, filename=filename)
+        up = Upload(b.host, image, server=DEVICE_IP, via=via, mode=mode, filename=filename)
     except ValueError as e:
         raise BenchError(str(e)) from None
     b.host.apps["upload"] = up
@@ -267,12 +268,14 @@ def finish_upload(engine: Engine, progress: Progress | None = None,
     # The staging writer checks the digest once the last byte is in, and says so on the
     # console; TFTP has no other way to tell the outcome.
     b.console_mark = max(b.console_mark, int(b.host.apps.get("upload_mark", 0)))
-    if result.status is not None and (result.via == "tftp" or result.status == 202):
+    if result.status is not None and (result.via == "tftp" or result.verdict == ACCEPTED):
         try:
             line = wait_console(engine, STAGING_DONE, STAGING_TIMEOUT_NS)
         except ScenarioError:
             line = ""
-        result = replace(result, staging=line)
+        # TFTP has no answer of its own: no "staged" line means not staged.
+        staged = line.startswith(STAGED) if line or result.via == "tftp" else None
+        result = replace(result, staging=line, staged=staged)
     elif result.status is not None:
         # A refusal may or may not have reached the staging writer: take its line when it
         # is there already, without waiting for one that may never come.
@@ -281,7 +284,8 @@ def finish_upload(engine: Engine, progress: Progress | None = None,
         for i in range(b.console_mark, len(lines)):
             if rx.search(lines[i]):
                 b.console_mark = i + 1
-                result = replace(result, staging=lines[i])
+                result = replace(result, staging=lines[i],
+                                 staged=lines[i].startswith(STAGED))
                 break
     return result
 
