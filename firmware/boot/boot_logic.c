@@ -252,6 +252,17 @@ void boot_decide(struct boot_decision *d)
     int st;
 
     memset(d, 0, sizeof *d);
+#ifdef BOOT_STATIC_PROBE
+    {   /* host campaign only: a static that a reset clears (firmware/host/campaign.c) */
+        static int booted;
+
+        if (booted++) {
+            console_printf("boot: a static survived the reset\r\n");
+            d->outcome = BOOT_NO_APP;
+            return;
+        }
+    }
+#endif
 #ifdef BOOT_BUG_READ_BANK2
     /* BUG: looks for a second flash bank, which only 2 MiB parts have. */
     if (*(volatile const uint32_t *)(FLASH_BASE_ADDR + FLASH_TOTAL_SIZE) != 0xFFFFFFFFu)
