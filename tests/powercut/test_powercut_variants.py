@@ -161,3 +161,27 @@ def test_every_variant_is_built_and_listed(built: Path) -> None:
         pytest.skip("no variants built: run `make firmware`")
     assert set(VARIANTS) | {"boot-bug-no-crc"} == built_variants
     assert len(VARIANTS) + 1 >= 20
+
+
+@pytest.mark.parametrize("fault", ["flip-digest", "truncated-3/4"])
+def test_a_damaged_image_sent_over_http_is_refused_at_every_cut(built: Path,
+                                                                 fault: str) -> None:
+    """The staging writer refuses it: the old application keeps running after every cut
+    of the upload, and nothing is ever written to the application slot."""
+    from pybench.engine.builtin.engine import BuiltinEngine
+    from pybench.powercut.scenario import make_scenario
+
+    old, new = built / "app-v1.img", built / "app-v2.img"
+    if not old.exists() or not new.exists():
+        pytest.skip("application images missing: run `make firmware`")
+    config = CampaignConfig(
+        make_engine=BuiltinEngine,
+        make_scenario=lambda: make_scenario("http", built / "boot.elf", old, new,
+                                            platform_file(), fault, None, 4),
+        options=PlanOptions(kind=PlanKind.BOUNDARIES), jobs=1, quiet=True,
+        checks=Checks(True, 0, REPAIR_PATTERN))
+    result = run_campaign(config)
+    assert result.golden_ok, result.golden.judgement.reason
+    assert result.golden.facts.expect == "old"
+    assert result.results and result.failures == []
+    assert {r.verdict for r in result.results} == {Verdict.RECOVERED_OLD}
