@@ -34,7 +34,7 @@ from pybench.net.http import (
 )
 from pybench.net.tcp import TcpConfig
 from pybench.net.tftp import TftpWriter
-from pybench.net.transport import HttpStep, HttpTransport, TftpTransport, Transport
+from pybench.net.transport import HttpStep, HttpTransport, Transport
 
 VIAS = ("http", "tftp")
 MODES = ("multipart", "raw")
@@ -78,21 +78,6 @@ class UploadResult:
         return self.verdict == ACCEPTED and self.staged is not False
 
 
-def legacy_transport(via: str, mode: str, filename: str,
-                     tftp_blksize: int | None) -> Transport:
-    """The transport the bench used for our own device before device descriptions: a
-    multipart (field "image") or raw POST to /update that answers 202, or TFTP. Kept for
-    the call sites that still pass via/mode; the description of our device says the same."""
-    if via not in VIAS:
-        raise ValueError(f"via {via!r}: choose one of {', '.join(VIAS)}")
-    if mode not in MODES:
-        raise ValueError(f"mode {mode!r}: choose one of {', '.join(MODES)}")
-    if via == "tftp":
-        return TftpTransport(filename=filename, blksize=tftp_blksize)
-    return HttpTransport((HttpStep("POST", "/update", upload=mode, field="image",
-                                   filename=filename, accept_status=(202,)),))
-
-
 def judge(step: HttpStep, response: HttpResponse) -> bool:
     """The step succeeded: an accepted status, the accept text (when given) in the body,
     and no refuse text."""
@@ -110,18 +95,11 @@ def first_line(response: HttpResponse) -> str:
 
 
 class Upload:
-    """A transfer in progress; see the module docstring.
+    """A transfer in progress, by `transport` (a device description's), to `server`;
+    see the module docstring."""
 
-    `transport` says how; without one, `via`, `mode` and `filename` pick the bench's
-    former behaviour (legacy_transport)."""
-
-    def __init__(self, host: Host, image: bytes, *, server: str,
-                 transport: Transport | None = None, via: str = "http",
-                 mode: str = "multipart", filename: str = "image.img",
-                 tcp_config: TcpConfig | None = None,
-                 tftp_blksize: int | None = 1468) -> None:
-        if transport is None:
-            transport = legacy_transport(via, mode, filename, tftp_blksize)
+    def __init__(self, host: Host, image: bytes, *, server: str, transport: Transport,
+                 tcp_config: TcpConfig | None = None) -> None:
         self.transport = transport
         self.via = "http" if isinstance(transport, HttpTransport) else "tftp"
         self.host = host

@@ -9,10 +9,9 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
-from pybench import layout
+from pybench.device.select import add_device_option, device_from
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
-from pybench.paths import build_dir, platform_file
 from pybench.powercut import content, export, report, wear
 from pybench.powercut.campaign import (
     CampaignConfig,
@@ -24,29 +23,24 @@ from pybench.powercut.cutspec import CutPath, format_path, parse_path
 from pybench.powercut.phases import parse_phases
 from pybench.powercut.plan import PlanKind, PlanOptions
 from pybench.powercut.runner import Checks
-from pybench.powercut.scenario import (
-    READY_PATTERN,
-    REPAIR_PATTERN,
-    Extras,
-    Scenario,
-    make_scenario,
-)
+from pybench.powercut.scenario import REPAIR_PATTERN, Extras, Scenario, make_scenario
 
 ENGINES = {"builtin": ("pybench.engine.builtin.engine", "BuiltinEngine"),
            "renode": ("pybench.engine.renode", "RenodeEngine")}
-DEFAULT_BOUND_S = 30.0
 DEFAULT_SOAK_S = 0.2
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    b = build_dir()
     p = sub.add_parser("powercut", help="cut power at flash operations of an update and judge "
                                         "every recovery")
-    p.add_argument("--boot", type=Path, default=b / "boot.elf", help="bootloader ELF")
-    p.add_argument("--from", dest="old", type=Path, default=b / "app-v1.img",
-                   help="image in the application slot before the update")
-    p.add_argument("--to", dest="new", type=Path, default=b / "app-v2.img",
-                   help="image the update installs")
+    add_device_option(p)
+    p.add_argument("--boot", type=Path, default=None,
+                   help="bootloader ELF (default: the description's)")
+    p.add_argument("--from", dest="old", type=Path, default=None,
+                   help="image in the application slot before the update (default: the "
+                        "description's old image)")
+    p.add_argument("--to", dest="new", type=Path, default=None,
+                   help="image the update installs (default: the description's new image)")
     p.add_argument("--via", choices=("http", "tftp", "backdoor"), default="http",
                    help="how the image arrives (backdoor: written into staging, copy-down only)")
     p.add_argument("--content-fault", choices=sorted(content.FAULTS), metavar="FAULT",
@@ -86,10 +80,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         "of failing cuts here")
     p.add_argument("--engine", choices=tuple(ENGINES), default="builtin")
     p.add_argument("--platform", type=Path, default=None, help="board description (.repl)")
-    p.add_argument("--bound", type=float, default=DEFAULT_BOUND_S, metavar="SECONDS",
-                   help="virtual time a recovery may take (default 30)")
-    p.add_argument("--ready", default=READY_PATTERN, metavar="REGEX",
-                   help="the application's ready line")
+    p.add_argument("--bound", type=float, default=None, metavar="SECONDS",
+                   help="virtual time a recovery may take (default: the description's "
+                        "oracle.recovery_bound_s)")
+    p.add_argument("--ready", default=None, metavar="REGEX",
+                   help="the application's ready line (default: the description's "
+                        "console.ready)")
     p.add_argument("--snapshot-every", type=float, default=0.0, metavar="MS",
                    help="snapshots of the golden run inside resumable steps start every MS "
                         "of virtual time (0: 2 ms; the spacing doubles as they accumulate)")
@@ -148,9 +144,13 @@ def plan_options(args: argparse.Namespace) -> PlanOptions:
                        depth_samples=args.depth_samples)
 
 
-def repro_base(args: argparse.Namespace) -> str:
-    words = ["pybench", "powercut", "--boot", str(args.boot), "--from", str(args.old),
-             "--to", str(args.new), "--via", args.via, "--engine", args.engine]
+def repro_base(args: argparse.Namespace, device_path: str) -> str:
+    words = ["pybench", "powercut", "--device", device_path, "--via", args.via,
+             "--engine", args.engine]
+    for flag, value in (("--boot", args.boot), ("--from", args.old), ("--to", args.new),
+                        ("--platform", args.platform), ("--ready", args.ready)):
+        if value is not None:
+            words += [flag, str(value)]
     if args.content_fault or args.at_rest:
         words += ["--seed", str(args.seed)]
     if args.content_fault:
@@ -161,27 +161,27 @@ def repro_base(args: argparse.Namespace) -> str:
         words += ["--journal-fill", str(args.journal_fill)]
     if args.expect:
         words += ["--expect", args.expect]
-    if args.platform:
-        words += ["--platform", str(args.platform)]
     if not args.reboots:
         words += ["--no-reboots"]
     if args.repair_fails:
         words += ["--repair-fails"]
     if args.soak != DEFAULT_SOAK_S:
         words += ["--soak", f"{args.soak:g}"]
-    if args.bound != DEFAULT_BOUND_S:
+    if args.bound is not None:
         words += ["--bound", f"{args.bound:g}"]
-    if args.ready != READY_PATTERN:
-        words += ["--ready", args.ready]
     return shlex.join(words)
 
 
 def config_from(args: argparse.Namespace) -> CampaignConfig:
-    platform = args.platform or platform_file()
+    device = device_from(args.device)
     make_engine = engine_factory(args.engine)
-    bound_ns = int(args.bound * 1e9)
-    if bound_ns <= 0:
+    if args.bound is not None and args.bound <= 0:
         raise BenchError("--bound must be more than 0 seconds")
+    if args.ready is not None:
+        try:
+            re.compile(args.ready)
+        except re.error as e:
+            raise BenchError(f"--ready: bad regular expression {args.ready!r}: {e}") from None
     if args.soak < 0:
         raise BenchError("--soak must be 0 or more seconds")
     try:
@@ -190,25 +190,28 @@ def config_from(args: argparse.Namespace) -> CampaignConfig:
         raise BenchError(f"--repair {args.repair!r}: not a regular expression ({e})") from None
 
     def make() -> Scenario:
-        sc = make_scenario(args.via, args.boot, args.old, args.new, platform,
+        sc = make_scenario(args.via, device, args.boot, args.old, args.new, args.platform,
                            args.content_fault, args.expect, args.seed,
                            Extras(args.at_rest, args.journal_fill))
-        sc.ready, sc.bound_ns = args.ready, bound_ns
+        if args.ready is not None:
+            sc.ready = args.ready
+        if args.bound is not None:
+            sc.bound_ns = int(args.bound * 1e9)
         return sc
 
-    first = make()  # check the files now, before any engine starts
+    sc = make()  # check the files now, before any engine starts
     settings: dict[str, object] = {
-        "boot": str(args.boot), "from": str(args.old), "to": str(args.new), "via": args.via,
-        "engine": args.engine, "platform": str(platform), "bound_s": args.bound,
-        "ready": args.ready, "jobs": args.jobs, "reboots": args.reboots,
-        "soak_s": args.soak, "content_fault": args.content_fault,
-        "expect": first.expect,
-        "at_rest": args.at_rest, "journal_fill": args.journal_fill}
+        "device": str(device.source), "boot": str(sc.boot), "from": str(sc.old_path),
+        "to": str(sc.new_path), "via": args.via, "engine": args.engine,
+        "platform": str(sc.platform), "bound_s": sc.bound_ns / 1e9, "ready": sc.ready,
+        "jobs": args.jobs, "reboots": args.reboots, "soak_s": args.soak,
+        "content_fault": args.content_fault, "expect": sc.expect, "at_rest": args.at_rest,
+        "journal_fill": args.journal_fill}
     return CampaignConfig(
         make_engine=make_engine, make_scenario=make, options=plan_options(args),
         jobs=args.jobs, snapshot_every_ns=int(args.snapshot_every * 1e6), dedup=args.dedup,
         flash_dir=args.reports / "cuts" if args.reports else None, quiet=args.quiet,
-        repro=repro_base(args), settings=settings,
+        repro=repro_base(args, str(device.source)), settings=settings,
         checks=Checks(args.reboots, int(args.soak * 1e9), args.repair,
                       args.repair_fails))
 
@@ -250,7 +253,7 @@ def replay(config: CampaignConfig, path: CutPath, export_to: Path | None = None)
     print(r.uart, end="" if r.uart.endswith("\n") else "\n")
     if export_to is not None and runner.cut_flash:
         bin_path, hex_path, commands = export.write(runner.cut_flash,
-                                                    layout.load().FLASH_BASE_ADDR, export_to)
+                                                    runner.layout.FLASH_BASE_ADDR, export_to)
         print(f"flash the cut left: {bin_path}, {hex_path}; program a board with")
         for c in commands:
             print(f"  {c}")

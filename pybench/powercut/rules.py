@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pybench import journal, layout
+from pybench import journal
+from pybench.device.model import Layout
 from pybench.engine.base import BoardEvent, FlashOp, FlashOpKind
 from pybench.powercut.oracle import Judgement, Verdict
 
@@ -35,9 +36,9 @@ def _where(op: FlashOp) -> str:
     return f"{op.kind.value} at 0x{op.addr:08x} (sector {op.sector}, operation {op.index})"
 
 
-def trace_rules(ops: Sequence[FlashOp], flash: bytes) -> Judgement | None:
-    """protected-write, then overwrite, over a run's trace from the flash it began with."""
-    lay = layout.load()
+def trace_rules(ops: Sequence[FlashOp], flash: bytes, lay: Layout) -> Judgement | None:
+    """protected-write, then overwrite, over a run's trace from the flash it began with
+    (the bootloader region of `lay` is the protected one)."""
     boot = lay.boot
     for op in ops:
         if op.addr in boot:

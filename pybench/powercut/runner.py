@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pybench import layout
+from pybench.device import metadata
+from pybench.device.model import Layout, MetadataKind
 from pybench.engine.base import CutMode, Engine, FlashOp
 from pybench.errors import BenchError
 from pybench.powercut import oracle, rules, states
@@ -116,14 +117,14 @@ class _Passage:
     ops: list[FlashOp]
     torn: tuple[int, bytes] | None
 
-    def apply(self, flash: bytes) -> bytes:
+    def apply(self, flash: bytes, lay: Layout) -> bytes:
         """The flash this recovery left, run from `flash` (an equal state)."""
         after = bytearray(flash)
-        for _, _, now in states.replay(self.ops, flash):
+        for _, _, now in states.replay(self.ops, flash, lay):
             after = now
         if self.torn is not None:
             addr, data = self.torn
-            off = addr - layout.load().FLASH_BASE_ADDR
+            off = addr - lay.FLASH_BASE_ADDR
             after[off : off + len(data)] = data
         return bytes(after)
 
@@ -140,29 +141,21 @@ class _Outcome:
     repaired: str = ""              # a console line of the bootloader's repair path
 
 
-def flash_image(engine: Engine) -> bytes:
-    lay = layout.load()
+def flash_image(engine: Engine, lay: Layout) -> bytes:
     return engine.read_flash(lay.FLASH_BASE_ADDR, lay.FLASH_TOTAL_SIZE)
 
 
-def _region(flash: bytes, addr: int, size: int) -> bytes:
-    off = addr - layout.load().FLASH_BASE_ADDR
-    return flash[off : off + size]
-
-
 def committed_in(flash: bytes, facts: UpdateFacts) -> bool:
-    a, b = layout.load().journal
-    return oracle.holds_commit(_region(flash, a.addr, a.size), _region(flash, b.addr, b.size),
-                               facts.new_digest)
+    return metadata.committed(facts.device, flash, facts.new_image)
 
 
 def observe(engine: Engine, facts: UpdateFacts, ready: bool, t0: int, bound_ns: int,
             committed: bool, slot_written: bool = False) -> oracle.Observation:
-    lay = layout.load()
+    lay = facts.device.layout
     slot_len = max(len(facts.old_image), len(facts.new_image))
     return oracle.Observation(
-        boot=engine.read_flash(lay.BOOT_ADDR, lay.BOOT_SIZE),
-        slot=engine.read_flash(lay.APP_SLOT_ADDR, slot_len),
+        boot=engine.read_flash(lay.boot.addr, lay.boot.size),
+        slot=engine.read_flash(lay.app_slot.addr, slot_len),
         cpu=engine.cpu_state(), ready=ready, elapsed_ns=engine.now_ns - t0,
         bound_ns=bound_ns, committed=committed, slot_written=slot_written,
     )
@@ -177,12 +170,12 @@ class CutRunner:
                  checks: Checks | None = None) -> None:
         self.engine = CutEngine(make_engine())
         self.scenario = scenario
-        self.options = options
+        self.options = replace(options, device=scenario.device)
+        self.layout = lay = scenario.device.layout
         self.spacing = spacing      # where marks start (None: at step starts only)
         self.flash_dir = flash_dir
         self.dedup = dedup          # False: run every recovery (to check the dedup)
         self.checks = checks or Checks()
-        lay = layout.load()
         # Each sector as (offset in a flash image, size).
         self.sectors = [(a - lay.FLASH_BASE_ADDR, n)
                         for a, n in zip(lay.sector_addrs, lay.sector_sizes, strict=True)]
@@ -196,7 +189,7 @@ class CutRunner:
         sc.prepare(eng)
         facts = sc.facts(eng)
         self.golden_facts = facts
-        initial = flash_image(eng)
+        initial = flash_image(eng, self.layout)
         eng.reset_trace()
         ev0 = len(eng.events())
         trace: list[FlashOp] | None = None
@@ -234,7 +227,7 @@ class CutRunner:
                     ready = wait_ready(eng, sc.state, SETTLE, sc.ready, sc.bound_ns,
                                        sc.run_until(eng), self._looping(len(eng.events())))
                     trace = list(eng.flash_trace())
-                    commit = oracle.commit_point(trace, initial, facts.new_digest)
+                    commit = oracle.commit_point(trace, initial, facts)
                     settled = True
                     eng.marks(None)
                     judgement = self.judge_run(ready, int(sc.state[SETTLE]["t0"]), ev0,
@@ -253,7 +246,7 @@ class CutRunner:
         if trace is None:
             trace = list(eng.flash_trace())
         if not settled:
-            commit = oracle.commit_point(trace, initial, facts.new_digest)
+            commit = oracle.commit_point(trace, initial, facts)
         return Golden(trace, snaps, initial, facts, judgement, eng.uart().text[uart_start:],
                       commit)
 
@@ -310,7 +303,7 @@ class CutRunner:
         started = time.perf_counter()
         golden_op = self.golden.trace[path[0].op_index] if path[0].op_index < len(
             self.golden.trace) else None
-        phase = phase_of(golden_op).value if golden_op else "?"
+        phase = phase_of(golden_op, self.layout).value if golden_op else "?"
         op_info: dict[str, object] = {} if golden_op is None else {
             "kind": golden_op.kind.value, "addr": golden_op.addr, "sector": golden_op.sector}
         try:
@@ -345,7 +338,7 @@ class CutRunner:
         ran = False
         slot_written = False     # by an earlier level of this path
         for level in range(len(path)):
-            flash = flash_image(eng)
+            flash = flash_image(eng, self.layout)
             self.cut_flash = flash      # what the last cut left, for --export
             committed = committed or committed_in(flash, facts)
             rest = format_path(path[level + 1 :])
@@ -371,10 +364,10 @@ class CutRunner:
                         Verdict.SLOT_ERASED, "application slot erased or programmed for an "
                         "update that must be refused (by a recovery that power cut short)"))
                 return step, first_state, "".join(uart_parts) + step.uart, ran
-            slot_written = slot_written or oracle.writes_slot(step.ops)
+            slot_written = slot_written or oracle.writes_slot(step.ops, facts)
             if found is not None:      # the flash the next cut left, as the judged run did
-                after = step.apply(flash)
-                base = layout.load().FLASH_BASE_ADDR
+                after = step.apply(flash, self.layout)
+                base = self.layout.FLASH_BASE_ADDR
                 for off, size in self.sectors:
                     if after[off : off + size] != flash[off : off + size]:
                         eng.write_flash(base + off, after[off : off + size])
@@ -439,7 +432,7 @@ class CutRunner:
             if repaired and self.checks.repair_fails and judgement.verdict.ok:
                 judgement = Judgement(Verdict.REPAIRED, f"recovered through the bootloader's "
                                                         f"repair path: {repaired!r}")
-        return _Outcome(judgement, recovery_ns, uart, flash_image(eng), trace,
+        return _Outcome(judgement, recovery_ns, uart, flash_image(eng, self.layout), trace,
                         repaired), depended
 
     def _looping(self, ev0: int) -> Callable[[], bool]:
@@ -461,15 +454,16 @@ class CutRunner:
         then the journal."""
         eng, sc, facts = self.engine, self.scenario, self.golden_facts
         found = rules.event_rules(eng.events()[ev0:], ready) \
-            or rules.trace_rules(trace, flash)
+            or rules.trace_rules(trace, flash, self.layout)
         if found is not None:
             return found
         judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed,
-                                         oracle.writes_slot(trace)), facts)
-        if judgement.verdict.ok:
-            a, b = layout.load().journal
-            return rules.journal_rule(eng.read_flash(a.addr, a.size),
-                                      eng.read_flash(b.addr, b.size)) or judgement
+                                         oracle.writes_slot(trace, facts)), facts)
+        meta = facts.device.metadata
+        if judgement.verdict.ok and meta.kind is MetadataKind.JOURNAL:
+            now = flash_image(eng, self.layout)
+            a, b = (metadata.region_bytes(facts.device, now, n) for n in meta.regions)
+            return rules.journal_rule(a, b) or judgement
         return judgement
 
     def _reboots(self, first: Judgement) -> tuple[Judgement, str]:

@@ -10,6 +10,10 @@ which is saved and loaded with every snapshot (as the network host is).
 
 After the last step the campaign waits itself for the application's ready line
 (runner.settle): that wait is where the bootloader copies the image down.
+
+Everything about the device (its layout, metadata, console lines, transports and how it
+restarts) comes from its description; the files (bootloader, old and new image) default
+to the description's and may be replaced.
 """
 
 from __future__ import annotations
@@ -22,18 +26,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pybench import layout
+from pybench import journal
+from pybench.device import metadata
+from pybench.device.model import Device, MetadataKind
+from pybench.device.program import program_factory
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
 from pybench.journal import JournalRecord, State
 from pybench.powercut import content
 from pybench.powercut.oracle import UpdateFacts
-from pybench.powercut.settle import DEFAULT_BOUND_NS, RunUntil, wait_ready
+from pybench.powercut.settle import RunUntil, wait_ready
 
-# The mini application's "app: mini v2 running", the full one's "net: up".
-READY_PATTERN = r"^app: .*\brunning\b|^net: up\b"
 # Our bootloader's console lines when it repairs what it should not have had to: a copy
-# that read back wrong, a damaged application slot restored from staging.
+# that read back wrong, a damaged application slot restored from staging (the CLI's
+# default for --repair; a device description does not say these yet).
 REPAIR_PATTERN = (r"^boot: (copying again|application slot invalid|recovering v\d+ from "
                   r"staging|recovery: )")
 
@@ -54,20 +60,27 @@ class Scenario(ABC):
 
     via: str = "?"
 
-    def __init__(self, boot: Path, old_image: Path, new_image: Path, platform: Path,
+    def __init__(self, device: Device, boot: Path | None = None, old_image: Path | None = None,
+                 new_image: Path | None = None, platform: Path | None = None,
                  content_fault: str | None = None, expect: str | None = None,
                  seed: int = 0, extras: Extras | None = None) -> None:
-        self.boot, self.platform = boot, platform
+        self.device = device
+        self.boot = boot or device.firmware.bootloader
+        self.platform = platform or device.board.platform
+        self.old_path = old_image or _role(device, "old")
+        self.new_path = new_image or _role(device, "new")
+        self.old = _read(self.old_path, device)
+        self.good_new = _read(self.new_path, device)
         self.extras = extras or Extras()
         self.fault_seed = seed
         fill = self.extras.journal_fill
-        if fill and not 0 < fill < journal_slots():
-            raise BenchError(f"--journal-fill {fill}: choose 1..{journal_slots() - 1}")
+        if fill:
+            if device.metadata.kind is not MetadataKind.JOURNAL:
+                raise BenchError(f"--journal-fill: {device.name} keeps no journal")
+            if not 0 < fill < journal_slots(device):
+                raise BenchError(f"--journal-fill {fill}: choose 1..{journal_slots(device) - 1}")
         if self.extras.at_rest == "staging":
             content_fault = content_fault or "flip-body"
-        self.old_path, self.new_path = old_image, new_image
-        self.old = _read(old_image)
-        self.good_new = _read(new_image)
         self.content_fault = content_fault
         try:
             self.new = self.good_new if content_fault is None else \
@@ -78,11 +91,11 @@ class Scenario(ABC):
         self.expect = expect or ("old" if content_fault else "new")
         if self.expect not in ("old", "new"):
             raise BenchError(f"--expect {self.expect!r}: choose old or new")
-        if not boot.is_file():
-            raise BenchError(f"{boot}: bootloader ELF not found (run `make firmware`)")
+        if not self.boot.is_file():
+            raise BenchError(f"{self.boot}: bootloader ELF not found (run `make firmware`)")
         self.state: dict[str, Any] = {}
-        self.ready = READY_PATTERN           # the application's ready line (a regex)
-        self.bound_ns = DEFAULT_BOUND_NS     # how long any wait may take
+        self.ready = device.console.ready               # the application's ready line
+        self.bound_ns = device.oracle.recovery_bound_ns  # how long any wait may take
 
     def run_until(self, engine: Engine) -> RunUntil | None:
         """How to run the board while waiting (None: engine.run, nobody on the wire)."""
@@ -96,29 +109,25 @@ class Scenario(ABC):
                              f"{self.bound_ns / 1e9:g} s")
 
     def facts(self, engine: Engine) -> UpdateFacts:
-        """Call after prepare(): the bootloader sector as programmed is part of the facts."""
-        boot = layout.load().boot
+        """Call after prepare(): the bootloader region as programmed is part of the facts."""
+        boot = self.device.layout.boot
         return UpdateFacts(self.old, self.new, engine.read_flash(boot.addr, boot.size),
-                           self.expect)
+                           self.device, self.expect)
 
     def prepare(self, engine: Engine) -> None:
         """The factory state: bootloader and old image in flash, board unpowered."""
-        lay = layout.load()
         engine.load_platform(self.platform)
-        # A factory programmer starts from an erased chip: every journal and slot byte
-        # not written below must read 0xFF, as the journal scan expects of empty slots.
-        engine.write_flash(lay.FLASH_BASE_ADDR, b"\xff" * lay.FLASH_TOTAL_SIZE)
-        engine.load_elf(self.boot)
-        engine.write_flash(lay.APP_SLOT_ADDR, self.old)
+        program_factory(engine, self.device, boot=self.boot, application=self.old_path)
         if self.extras.journal_fill:
-            a, b = history(self.old, self.extras.journal_fill)
-            engine.write_flash(lay.JOURNAL_A_ADDR, a)
-            engine.write_flash(lay.JOURNAL_B_ADDR, b)
+            a, b = history(self.device, self.old, self.extras.journal_fill)
+            regions = self.device.metadata.regions
+            engine.write_flash(self.device.layout.region(regions[0]).addr, a)
+            engine.write_flash(self.device.layout.region(regions[1]).addr, b)
 
     def next_record(self) -> tuple[int, int]:
         """(seq, slot in journal A) of the first record after the factory history."""
         fill = self.extras.journal_fill
-        return (journal_slots() + fill + 1, fill) if fill else (1, 0)
+        return (journal_slots(self.device) + fill + 1, fill) if fill else (1, 0)
 
     @abstractmethod
     def steps(self) -> list[Step]: ...
@@ -151,16 +160,15 @@ class Extras:
     journal_fill: int = 0        # history: sector B full of older records, A this many
 
 
-def journal_slots() -> int:
-    lay = layout.load()
-    return lay.JOURNAL_SECTOR_SIZE // lay.JOURNAL_RECORD_SIZE
+def journal_slots(device: Device) -> int:
+    return device.layout.region(device.metadata.regions[0]).size // journal.RECORD_SIZE
 
 
-def history(old: bytes, fill: int) -> tuple[bytes, bytes]:
-    """Journal sectors A and B after many earlier updates to `old`: B full of DONE records
-    (seq 1..slots), A holding `fill` more. The next record goes into A at slot `fill`;
-    once A is full the journal compacts into B, which must be erased first."""
-    slots = journal_slots()
+def history(device: Device, old: bytes, fill: int) -> tuple[bytes, bytes]:
+    """Journal regions A and B after many earlier updates to `old`: B full of DONE
+    records (seq 1..slots), A holding `fill` more. The next record goes into A at slot
+    `fill`; once A is full the journal compacts into B, which must be erased first."""
+    slots = journal_slots(device)
     if not 0 < fill < slots:
         raise BenchError(f"--journal-fill {fill}: choose 1..{slots - 1}")
     rec = staged_record(old)
@@ -173,14 +181,25 @@ def history(old: bytes, fill: int) -> tuple[bytes, bytes]:
     return a, b
 
 
-def _read(path: Path) -> bytes:
+def _role(device: Device, role: str) -> Path:
+    found = device.firmware.images.get(role)
+    if found is None:
+        raise BenchError(f"{device.source}: firmware.images has no {role!r} image (give "
+                         f"--{'from' if role == 'old' else 'to'} FILE)")
+    return found.path
+
+
+def _read(path: Path, device: Device) -> bytes:
     try:
         data = path.read_bytes()
+    except IsADirectoryError:
+        raise BenchError(f"{path}: is a folder, not an image") from None
     except OSError as e:
         raise BenchError(f"{path}: cannot read the image: {e.strerror}") from None
-    lay = layout.load()
-    if len(data) <= lay.IMAGE_HEADER_SIZE or len(data) > lay.APP_SLOT_SIZE:
-        raise BenchError(f"{path}: {len(data)} bytes is not an image that fits the slot")
+    slot = device.layout.app_slot
+    if len(data) <= device.image.header_size or len(data) > slot.size:
+        raise BenchError(f"{path}: {len(data)} bytes is not an image that fits the "
+                         f"{slot.name} region ({slot.size} bytes)")
     return data
 
 
@@ -194,21 +213,30 @@ def staged_record(image: bytes, seq: int = 1, good: bytes | None = None) -> Jour
 
 
 class BackdoorScenario(Scenario):
-    """The upload already happened: the new image is in staging with its STAGED record,
-    written with write_flash; power on and the bootloader copies it down. Cuts cover
-    the copy-down only; every cut is after the commit, so the new image must win.
-    With a content fault, the damaged image is staged with the record that says
+    """The upload already happened: the new image is in the staging region with the
+    metadata that says "staged" (a STAGED journal record, a flag word), written with
+    write_flash; power on and the bootloader copies it down. Cuts cover the copy-down
+    only; every cut is after the commit, so the new image must win.
+    With a content fault, the damaged image is staged with the metadata that says
     "staged", as if the upload's own check had a bug: the bootloader must refuse it."""
 
     via = "backdoor"
 
     def prepare(self, engine: Engine) -> None:
         super().prepare(engine)
-        lay = layout.load()
-        engine.write_flash(lay.STAGING_ADDR, self.new)
-        seq, slot = self.next_record()
-        engine.write_flash(lay.JOURNAL_A_ADDR + slot * lay.JOURNAL_RECORD_SIZE,
-                           staged_record(self.new, seq, good=self.good_new).encode())
+        backdoor = self.device.transports.backdoor
+        if backdoor is None:
+            raise BenchError(f"--via backdoor: {self.device.source} has no "
+                             "[transport.backdoor]")
+        engine.write_flash(self.device.layout.region(backdoor.region).addr, self.new)
+        if self.device.metadata.kind is MetadataKind.JOURNAL:
+            seq, slot = self.next_record()
+            base = self.device.layout.region(self.device.metadata.regions[0]).addr
+            engine.write_flash(base + slot * journal.RECORD_SIZE,
+                               staged_record(self.new, seq, good=self.good_new).encode())
+        else:
+            for addr, data in metadata.staged_writes(self.device, self.new):
+                engine.write_flash(addr, data)
 
     def steps(self) -> list[Step]:
         steps = [Step("power-on", lambda engine: engine.power_on())]
@@ -225,10 +253,10 @@ class BackdoorScenario(Scenario):
         # Let the ready line's end leave the UART first: a line cut short by the power-on
         # would be completed after the next wait had counted the lines.
         engine.run(2_000_000)
-        lay = layout.load()
-        slot = engine.read_flash(lay.APP_SLOT_ADDR, len(self.new))
-        flipped = content.damaged(slot, "flip-body", self.fault_seed)
-        engine.write_flash(lay.APP_SLOT_ADDR, flipped)
+        slot = self.device.layout.app_slot.addr
+        flipped = content.damaged(engine.read_flash(slot, len(self.new)), "flip-body",
+                                  self.fault_seed)
+        engine.write_flash(slot, flipped)
 
 
 class NetworkScenario(Scenario):
@@ -242,8 +270,10 @@ class NetworkScenario(Scenario):
 
     def __init__(self, via: str, *args: Any) -> None:
         super().__init__(*args)
-        if len(self.new) > layout.load().STAGING_SIZE:
-            raise BenchError(f"{self.new_path}: {len(self.new)} bytes do not fit staging")
+        staging = self.device.layout.staging
+        if staging is not None and len(self.new) > staging.size:
+            raise BenchError(f"{self.new_path}: {len(self.new)} bytes do not fit "
+                             f"{staging.name}")
         self.via = via
         self.seed = 0
         self.engine: Engine | None = None
@@ -256,7 +286,7 @@ class NetworkScenario(Scenario):
     def prepare(self, engine: Engine) -> None:
         super().prepare(engine)
         self.engine = engine
-        self.net.attach(engine, seed=self.seed)
+        self.net.attach(engine, self.device, seed=self.seed)
 
     def run_until(self, engine: Engine) -> RunUntil | None:
         wire = self.net.bench(engine).wire
@@ -273,20 +303,20 @@ class NetworkScenario(Scenario):
 
     def _upload(self, engine: Engine) -> None:
         result = self.net.finish_upload(engine)
-        staged = getattr(result, "staging", "") or ""
         if self.expect == "old":
-            if "staged" in staged:
+            if result.accepted:
                 raise StepFailed(f"upload via {self.via}: the device staged an image it "
                                  f"must refuse ({self.content_fault or 'refused update'}: "
                                  f"{result})")
-        elif "staged" not in staged:
+        elif not result.accepted:
             raise StepFailed(f"upload via {self.via}: the device did not stage the image "
                              f"({result})")
 
     def _reboot(self, engine: Engine) -> None:
-        status = self.net.reboot(engine)
-        if status != 202:
-            raise StepFailed(f"reboot: POST /reboot answered {status}")
+        try:
+            self.net.restart(engine, self.via)
+        except BenchError as e:
+            raise StepFailed(f"restart: {e}") from None
 
     def steps(self) -> list[Step]:
         return [
@@ -327,14 +357,19 @@ class NetworkScenario(Scenario):
         self.state = copy.deepcopy(state)
 
 
-def make_scenario(via: str, boot: Path, old: Path, new: Path, platform: Path,
+def make_scenario(via: str, device: Device, boot: Path | None = None, old: Path | None = None,
+                  new: Path | None = None, platform: Path | None = None,
                   content_fault: str | None = None, expect: str | None = None,
                   seed: int = 0, extras: Extras | None = None) -> Scenario:
     if extras is not None and extras.at_rest == "slot" and via != "backdoor":
         raise BenchError("--at-rest slot: only with --via backdoor")
     if via == "backdoor":
-        return BackdoorScenario(boot, old, new, platform, content_fault, expect, seed, extras)
+        return BackdoorScenario(device, boot, old, new, platform, content_fault, expect, seed,
+                                extras)
     if via in ("http", "tftp"):
-        return NetworkScenario(via, boot, old, new, platform, content_fault, expect, seed,
-                               extras)
+        if via not in device.transports.names:
+            raise BenchError(f"--via {via}: {device.name} offers no {via} upload "
+                             f"({device.source})")
+        return NetworkScenario(via, device, boot, old, new, platform, content_fault, expect,
+                               seed, extras)
     raise BenchError(f"--via {via}: choose http, tftp or backdoor")

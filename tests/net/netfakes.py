@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sample_device import DEVICE_IP, DEVICE_MAC, HOST_MAC
 from scapy.layers.dhcp import BOOTP, DHCP
 from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.l2 import ARP, Ether
@@ -29,7 +30,6 @@ from pybench.engine.base import (
     StopReason,
     UartLog,
 )
-from pybench.net.host import DEVICE_IP, DEVICE_MAC, HOST_MAC
 from pybench.net.tftp import Op, decode, encode_ack, encode_error, encode_oack
 
 # (delay in ns, frame), or (delay, work): work() runs at that time and answers with frames.

@@ -11,10 +11,10 @@ from email.policy import HTTP
 
 import pytest
 from netfakes import FakeEngine, TcpPeer, arp_reply
+from sample_device import DEVICE_IP, sample_host
 from scapy.layers.inet import TCP
 from scapy.layers.l2 import Ether
 
-from pybench.net.host import DEVICE_IP, Host
 from pybench.net.http import CookieJar, HttpError, HttpExchange, HttpResponse, build_request
 from pybench.net.transport import HttpStep, HttpTransport
 from pybench.net.upload import ACCEPTED, FAILED, REFUSED, Upload
@@ -35,7 +35,7 @@ def test_server_that_drops_its_work_on_a_fin(half_close: bool) -> None:
     request loses the answer (and the reset it asked for); ours waits for the response."""
     peer = TcpPeer(respond=lambda req: OK, work_ns=50 * MS, fin_drops_work=True)
     engine = FakeEngine(peer)
-    wire = Wire(engine, Host(seed=1))
+    wire = Wire(engine, sample_host(seed=1))
     request = build_request("GET", "/reset.cgi", DEVICE_IP)
     exchange = HttpExchange(wire.host, DEVICE_IP, 80, request, half_close=half_close)
     assert wire.run_until(lambda: exchange.done, 5 * SECOND)
@@ -138,7 +138,7 @@ def _iap(password: str = "stm32", upload: str = "multipart") -> HttpTransport:
 
 
 def _run(device: LoginDevice, transport: HttpTransport, image: bytes) -> Upload:
-    wire = Wire(device, Host(seed=6))
+    wire = Wire(device, sample_host(seed=6))
     up = Upload(wire.host, image, server=DEVICE_IP, transport=transport)
     assert wire.run_until(lambda: up.done, 60 * SECOND)
     return up
@@ -193,7 +193,7 @@ def test_refusal_carries_the_device_text() -> None:
 def test_upload_saved_in_its_middle_finishes_the_same_after_load() -> None:
     image = bytes(i % 241 for i in range(30_000))
     device = LoginDevice()
-    wire = Wire(device, Host(seed=8))
+    wire = Wire(device, sample_host(seed=8))
     wire.host.apps["upload"] = Upload(wire.host, image, server=DEVICE_IP, transport=_iap())
     assert wire.run_until(lambda: wire.host.apps["upload"].sent > 10_000, 30 * SECOND)
     snap = wire.save()

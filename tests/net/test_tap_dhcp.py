@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from netfakes import DhcpClientPeer, FakeEngine
+from sample_device import DEVICE_MAC, HOST_MAC
 
 from pybench.net.dhcp import DhcpConfig, DhcpServer
-from pybench.net.host import DEVICE_MAC, HOST_MAC, Host
+from pybench.net.host import Host
 from pybench.net.kernelboard import KernelBoard
 from pybench.net.tap import Namespace, TapBridge, TapPort, tap_unavailable_reason
 from pybench.net.wire import Wire

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from netfakes import FakeEngine, TftpPeer
+from sample_device import DEVICE_IP, sample_host
 
-from pybench.net.host import DEVICE_IP, Host
 from pybench.net.tftp import (
     ERR_OPTION,
     ERR_UNKNOWN_TID,
@@ -59,7 +59,7 @@ def test_decode_rejects_garbage() -> None:
 
 
 def _write(peer: TftpPeer, data: bytes, **kwargs: int) -> tuple[TftpWriter, Wire]:
-    wire = Wire(FakeEngine(peer), Host(seed=2))
+    wire = Wire(FakeEngine(peer), sample_host(seed=2))
     writer = TftpWriter(wire.host, DEVICE_IP, "app-v3.img", data, **kwargs)
     writer.start()
     wire.run_until(lambda: writer.done, 60 * SECOND)
@@ -122,7 +122,7 @@ def test_bigger_blksize_than_asked_is_refused_with_error_8() -> None:
 def _silent_wire() -> Wire:
     """A device that answers ARP and nothing else."""
     return Wire(FakeEngine(lambda frame, now: TftpPeer()(frame, now)
-                           if frame[12:14] == b"\x08\x06" else []), Host(seed=2))
+                           if frame[12:14] == b"\x08\x06" else []), sample_host(seed=2))
 
 
 def _wrq_times(wire: Wire) -> list[int]:
@@ -157,13 +157,13 @@ def test_retry_cap_still_ends_early_when_asked() -> None:
 
 def test_waits_must_fit_in_the_server_timeout() -> None:
     with pytest.raises(ValueError, match="timeout"):
-        TftpWriter(Host(), DEVICE_IP, "x.img", b"", timeout_ns=2 * SECOND,
+        TftpWriter(sample_host(), DEVICE_IP, "x.img", b"", timeout_ns=2 * SECOND,
                    server_timeout_ns=SECOND)
 
 
 def test_packet_from_another_port_gets_unknown_tid() -> None:
     peer = TftpPeer(oack={"blksize": "512"})
-    wire = Wire(FakeEngine(peer), Host(seed=2))
+    wire = Wire(FakeEngine(peer), sample_host(seed=2))
     writer = TftpWriter(wire.host, DEVICE_IP, "x.img", b"z" * 2000, blksize=512)
     writer.start()
     assert wire.run_until(lambda: writer.block == 2, SECOND)
@@ -187,7 +187,7 @@ def test_server_that_erases_7_s_before_its_first_ack() -> None:
     first transfer only."""
     data = bytes(i % 251 for i in range(3000))
     peer = TftpPeer(oack=None, stall_ns=7 * SECOND, tid_per_request=True)
-    wire = Wire(FakeEngine(peer), Host(seed=2))
+    wire = Wire(FakeEngine(peer), sample_host(seed=2))
     transport = TftpTransport()      # 0.5 s first wait, the server may take 10 s
     writer = TftpWriter(wire.host, DEVICE_IP, transport.filename, data,
                         blksize=transport.blksize, timeout_ns=int(transport.timeout_s * SECOND),
@@ -205,7 +205,7 @@ def test_server_that_erases_7_s_before_its_first_ack() -> None:
 def test_constant_short_waits_would_give_up_on_the_erasing_server() -> None:
     """What the client did before: 0.5 s x 5, then failure while the server still erases."""
     peer = TftpPeer(oack=None, stall_ns=7 * SECOND)
-    wire = Wire(FakeEngine(peer), Host(seed=2))
+    wire = Wire(FakeEngine(peer), sample_host(seed=2))
     writer = TftpWriter(wire.host, DEVICE_IP, "x.bin", b"x" * 100, blksize=None,
                         timeout_ns=500 * MS, server_timeout_ns=3 * SECOND)
     writer.start()
@@ -217,7 +217,7 @@ def test_constant_short_waits_would_give_up_on_the_erasing_server() -> None:
 def test_progress_resets_the_wait() -> None:
     """After a stall, a lost block is sent again after the first wait, not a doubled one."""
     peer = TftpPeer(oack=None, stall_ns=2 * SECOND, lose_acks={2})
-    wire = Wire(FakeEngine(peer), Host(seed=2))
+    wire = Wire(FakeEngine(peer), sample_host(seed=2))
     writer = TftpWriter(wire.host, DEVICE_IP, "x.bin", b"y" * 1500, blksize=None,
                         timeout_ns=300 * MS)
     writer.start()

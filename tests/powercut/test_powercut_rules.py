@@ -10,6 +10,7 @@ from conftest import image_bytes
 from intelhex import IntelHex
 from pc_traces import TraceBuilder, erased_flash, update_trace
 from pc_types import CampaignFn
+from sample_device import SAMPLE
 
 from pybench import journal, layout
 from pybench.engine.base import BoardEvent
@@ -21,14 +22,14 @@ from pybench.powercut.scenario import history, staged_record
 
 # --- rules ------------------------------------------------------------------------------
 def test_a_clean_update_trace_keeps_every_trace_rule() -> None:
-    assert rules.trace_rules(update_trace(), erased_flash()) is None
+    assert rules.trace_rules(update_trace(), erased_flash(), SAMPLE.layout) is None
 
 
 def test_programming_a_word_twice_is_an_overwrite() -> None:
     lay = layout.load()
     ops = TraceBuilder().program(lay.APP_SLOT_ADDR, b"\x00\x11\x22\x33" * 2) \
         .program(lay.APP_SLOT_ADDR + 4, b"\xff\xff\xff\x00").ops
-    j = rules.trace_rules(ops, erased_flash())
+    j = rules.trace_rules(ops, erased_flash(), SAMPLE.layout)
     assert j is not None and j.verdict is Verdict.OVERWRITE and "operation 2" in j.reason
 
 
@@ -36,12 +37,12 @@ def test_an_erase_makes_a_word_programmable_again() -> None:
     lay = layout.load()
     t = TraceBuilder().program(lay.APP_SLOT_ADDR, b"\x00" * 4)
     t.erase(lay.APP_SLOT_FIRST_SECTOR).program(lay.APP_SLOT_ADDR, b"\x01" * 4)
-    assert rules.trace_rules(t.ops, erased_flash()) is None
+    assert rules.trace_rules(t.ops, erased_flash(), SAMPLE.layout) is None
 
 
 def test_any_write_to_the_bootloader_sector_is_protected_write() -> None:
     ops = TraceBuilder().erase(0).ops
-    j = rules.trace_rules(ops, erased_flash())
+    j = rules.trace_rules(ops, erased_flash(), SAMPLE.layout)
     assert j is not None and j.verdict is Verdict.PROTECTED_WRITE
 
 
@@ -124,7 +125,7 @@ def test_a_damaged_image_is_staged_with_the_good_images_claims() -> None:
 
 def test_journal_history_fills_b_and_part_of_a() -> None:
     lay = layout.load()
-    a, b = history(image_bytes(1), 5)
+    a, b = history(SAMPLE, image_bytes(1), 5)
     view = journal.scan(a.ljust(lay.JOURNAL_SECTOR_SIZE, b"\xff"), b)
     assert view.next_sector == 0 and view.next_slot == 5 and view.garbage == 0
     assert view.current is not None and view.current.state is journal.State.DONE

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sample_device import SAMPLE
 
 from pybench.image.format import padded, parse_image
 from pybench.paths import platform_file
@@ -119,8 +120,8 @@ def run(built: Path, grown: dict[int, Path], boot: Path, name: str) -> CampaignR
     extras = Extras(c.at_rest, c.journal_fill)
 
     def scenario() -> BackdoorScenario:
-        sc = BackdoorScenario(boot, old, new, platform_file(), c.content_fault, None, 1,
-                              extras)
+        sc = BackdoorScenario(SAMPLE, boot, old, new, platform_file(), c.content_fault, None,
+                              1, extras)
         sc.bound_ns = c.bound_ns
         return sc
 
@@ -176,7 +177,7 @@ def test_a_damaged_image_sent_over_http_is_refused_at_every_cut(built: Path,
         pytest.skip("application images missing: run `make firmware`")
     config = CampaignConfig(
         make_engine=BuiltinEngine,
-        make_scenario=lambda: make_scenario("http", built / "boot.elf", old, new,
+        make_scenario=lambda: make_scenario("http", SAMPLE, built / "boot.elf", old, new,
                                             platform_file(), fault, None, 4),
         options=PlanOptions(kind=PlanKind.BOUNDARIES), jobs=1, quiet=True,
         checks=Checks(True, 0, REPAIR_PATTERN))

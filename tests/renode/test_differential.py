@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sample_device import SAMPLE
 
 from pybench.engine.base import FlashOp, FlashOpKind
 from pybench.engine.builtin.engine import BuiltinEngine
@@ -47,10 +48,11 @@ def test_differences_name_the_cut_and_the_operation() -> None:
 def test_the_same_campaign_gets_the_same_verdicts_on_both_engines(built: Path) -> None:
     config = CampaignConfig(
         make_engine=BuiltinEngine,
-        make_scenario=lambda: make_scenario("backdoor", built / "boot.elf",
+        make_scenario=lambda: make_scenario("backdoor", SAMPLE, built / "boot.elf",
                                             built / "mini-v1.img", built / "mini-v2.img",
                                             platform_file()),
-        options=PlanOptions(kind=PlanKind.RANDOM, seed=3, random_count=5, torn=True),
+        options=PlanOptions(kind=PlanKind.RANDOM, seed=3, random_count=5, torn=True,
+                            device=SAMPLE),
         quiet=True)
     builtin, renode = run_both(config, BuiltinEngine, RenodeEngine)
     assert len(renode.results) == len(builtin.results) >= 5

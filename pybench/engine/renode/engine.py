@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pybench import layout
+from pybench.chip import F407
 from pybench.engine.base import (
     BoardEvent,
     CpuState,
@@ -127,15 +128,14 @@ class RenodeEngine(Engine):
         copy.write_text(bs.resolve_repl(Path(platform).read_text(), self._platform_dir))
         flash = self._flash_memory()
         self._start()
-        lay = layout.load()
-        for cmd in bs.setup_commands(copy, RECORDERS, lay.BOOT_ADDR, flash.name, flash.size):
+        for cmd in bs.setup_commands(copy, RECORDERS, F407.flash_base, flash.name, flash.size):
             self.command(cmd)
         self._control(bs.CMD_SYNC)
         self._console = ConsoleFile(self.mailbox.file("console.txt"))
 
     def _flash_memory(self) -> repl.Memory:
         assert self._platform is not None
-        base = layout.load().FLASH_BASE_ADDR
+        base = F407.flash_base
         for m in self._platform.memories:
             if m.address == base:
                 return m
@@ -149,11 +149,11 @@ class RenodeEngine(Engine):
 
     # --- power --------------------------------------------------------------------------
     def _power_on_commands(self) -> None:
-        lay = layout.load()
         assert self._platform is not None
-        rams = [m.name for m in self._platform.memories if m.address != lay.FLASH_BASE_ADDR]
-        sp, pc = struct.unpack("<II", self.read_flash(lay.BOOT_ADDR, 8))
-        for cmd in bs.power_on_commands(rams, lay.BOOT_ADDR, sp, pc):
+        # The F407 boots from main flash: its vector table at the flash base (BOOT0 low).
+        rams = [m.name for m in self._platform.memories if m.address != F407.flash_base]
+        sp, pc = struct.unpack("<II", self.read_flash(F407.flash_base, 8))
+        for cmd in bs.power_on_commands(rams, F407.flash_base, sp, pc):
             self.command(cmd)
         self.mailbox.take_power_cut()   # a stale marker from the last cut
 
@@ -287,8 +287,7 @@ class RenodeEngine(Engine):
         """Flash and the flash rules' state now, kept in files of the mailbox."""
         self._saves += 1
         n = self._saves
-        lay = layout.load()
-        self.read_flash(lay.FLASH_BASE_ADDR, lay.FLASH_TOTAL_SIZE)
+        self.read_flash(F407.flash_base, F407.flash_size)
         flash = self.mailbox.file(f"base-{n}.bin")
         self.mailbox.file("flash-read.bin").replace(flash)
         self._control(bs.CMD_SAVE, n)
@@ -313,8 +312,7 @@ class RenodeEngine(Engine):
         if not isinstance(snap, replay.Snapshot):
             raise BenchError("Renode engine: not a snapshot of this engine")
         base = snap.base
-        lay = layout.load()
-        self.command(bs.load_binary(base.flash, lay.FLASH_BASE_ADDR))
+        self.command(bs.load_binary(base.flash, F407.flash_base))
         self._control(bs.CMD_SYNC)
         self.arm_power_cut(None)
         if base.powered:
