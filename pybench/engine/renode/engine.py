@@ -16,6 +16,7 @@ engine and why.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import struct
 import tempfile
@@ -36,8 +37,9 @@ from pybench.engine.base import (
     UartLog,
 )
 from pybench.engine.renode import board_script as bs
-from pybench.engine.renode import protocol, replay
+from pybench.engine.renode import inprocess, protocol, replay
 from pybench.engine.renode.console import ConsoleFile
+from pybench.engine.renode.inprocess import InProcessMonitor
 from pybench.engine.renode.mailbox import Mailbox
 from pybench.engine.renode.monitor import Monitor
 from pybench.engine.renode.process import RenodeProcess, find_renode, free_port, private_env
@@ -58,11 +60,12 @@ class RenodeEngine(Engine):
     name = "renode"
 
     def __init__(self, renode: str | None = None) -> None:
-        self.exe = renode or find_renode()   # BenchError when Renode is not installed
+        # BenchError when Renode is not installed (in-process: pyrenode3 finds Renode).
+        self.exe = renode or ("" if inprocess.available() else find_renode())
         self._work = Path(tempfile.mkdtemp(prefix="pybench-renode-"))
         self.mailbox = Mailbox(self._work)
         self._process: RenodeProcess | None = None
-        self._monitor: Monitor | None = None
+        self._monitor: Monitor | InProcessMonitor | None = None
         self._console: ConsoleFile | None = None
         self._platform: repl.Platform | None = None
         self._platform_dir = Path(".")
@@ -81,7 +84,7 @@ class RenodeEngine(Engine):
 
     # --- plumbing ---------------------------------------------------------------------
     @property
-    def monitor(self) -> Monitor:
+    def monitor(self) -> Monitor | InProcessMonitor:
         if self._monitor is None:
             raise BenchError("Renode engine: load_platform() first")
         return self._monitor
@@ -111,6 +114,11 @@ class RenodeEngine(Engine):
             "PYBENCH_FLASH_LAYOUT": str(layout.header_path()),
             **private_env(self._work),
         }
+        if inprocess.available():
+            # Renode in this process reads our environment; one engine at a time.
+            os.environ.update({k: v for k, v in env.items() if k.startswith("PYBENCH_")})
+            self._monitor = InProcessMonitor()
+            return
         self._process = RenodeProcess(self.exe, port, env, self._work / "renode.log")
         self._monitor = Monitor("127.0.0.1", port)
         try:
@@ -356,9 +364,10 @@ class RenodeEngine(Engine):
 
     def close(self) -> None:
         try:
-            if self._monitor is not None:
+            if isinstance(self._monitor, Monitor):
                 with contextlib.suppress(BenchError):   # Renode closes the socket as it quits
                     self._monitor.run("quit")
+            if self._monitor is not None:
                 self._monitor.close()
             if self._console is not None:
                 self._console.close()
