@@ -461,8 +461,10 @@ class CutRunner:
                                          oracle.writes_slot(trace, facts)), facts)
         meta = facts.device.metadata
         if judgement.verdict.ok and meta.kind is MetadataKind.JOURNAL:
-            now = flash_image(eng, self.layout)
-            a, b = (metadata.region_bytes(facts.device, now, n) for n in meta.regions)
+            # Only the journal's regions: a read here counts for the flash watch (dedup),
+            # and the recovery has read them anyway.
+            a, b = (eng.read_flash(r.addr, r.size)
+                    for r in (self.layout.region(n) for n in meta.regions))
             return rules.journal_rule(a, b) or judgement
         return judgement
 
