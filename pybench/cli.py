@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -58,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pybench: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        # We are leaving: a second Ctrl-C during the exit (worker pools, progress bars
+        # being shut down) must not turn the status into a death by SIGINT.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("pybench: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:

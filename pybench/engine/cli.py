@@ -67,8 +67,12 @@ def _files(args: argparse.Namespace) -> tuple[list[Path], Path | None]:
     image = args.image if args.image is not None else (
         None if args.elf else build / "app-v1.img")
     for path in [*elfs, *([image] if image else [])]:
-        if not path.is_file():
+        if not path.exists():
             raise BenchError(f"{path}: no such file (make firmware builds the defaults)")
+        if not path.is_file():
+            raise BenchError(f"{path}: not a regular file (an ELF or an image is expected)")
+        if path.stat().st_size == 0:
+            raise BenchError(f"{path}: empty file")
     return elfs, image
 
 

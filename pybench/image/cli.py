@@ -32,6 +32,14 @@ def _int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
 
 
+def _u32(text: str) -> int:
+    """A header field: an integer that fits 32 unsigned bits."""
+    value = _int(text)
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise argparse.ArgumentTypeError(f"{text} is outside 0..4294967295 (a 32-bit field)")
+    return value
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("image", help="create, inspect, verify or corrupt update images")
     isub = p.add_subparsers(dest="image_command", metavar="ACTION", required=True,
@@ -40,10 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c = isub.add_parser("create", help="make an image from an application ELF or .bin")
     c.add_argument("input", type=Path, help="application ELF (linked at APP_LOAD_ADDR) or .bin")
     c.add_argument("-o", "--output", type=Path, required=True)
-    c.add_argument("--version", type=_int, required=True, help="image version number")
+    c.add_argument("--version", type=_u32, required=True, help="image version number")
     c.add_argument("--version-str", help="version text (default N.0.0)")
-    c.add_argument("--load-addr", type=_int, help="load address of a .bin (default: layout)")
-    c.add_argument("--target", type=_int, default=TARGET_F407, help="target id (default 0x413)")
+    c.add_argument("--load-addr", type=_u32, help="load address of a .bin (default: layout)")
+    c.add_argument("--target", type=_u32, default=TARGET_F407, help="target id (default 0x413)")
     c.set_defaults(func=_create)
 
     i = isub.add_parser("inspect", help="print an image's header and whether it is valid")

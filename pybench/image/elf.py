@@ -42,6 +42,9 @@ def body_from_elf(path: Path, load_addr: int) -> bytes:
                 if seg["p_type"] != "PT_LOAD" or seg["p_filesz"] == 0:
                     continue
                 addr, data = seg["p_paddr"], seg.data()
+                if len(data) < seg["p_filesz"]:
+                    raise BenchError(f"{path}: truncated: the segment at 0x{addr:08x} has "
+                                     f"{len(data)} of its {seg['p_filesz']} bytes")
                 if addr < lay.FLASH_BASE_ADDR or addr + len(data) > flash_end:
                     raise BenchError(f"{path}: segment at 0x{addr:08x} (+{len(data)} bytes) "
                                      f"is outside flash")

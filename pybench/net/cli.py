@@ -28,6 +28,7 @@ from pybench.errors import BenchError
 from pybench.net import scenarios
 from pybench.net.host import DEVICE_IP, HOST_MAC
 from pybench.net.upload import MODES, VIAS
+from pybench.net.wire import BoardStopped
 from pybench.paths import build_dir, platform_file
 
 SECOND = 1_000_000_000
@@ -95,53 +96,64 @@ def _image_version(image: bytes) -> int | None:
 
 def _update(args: argparse.Namespace) -> int:
     image = scenarios.read_image(args.image)
+    if not image:
+        raise BenchError(f"{args.image}: empty file, nothing to upload")
     if len(image) > layout.load().IMAGE_MAX_SIZE:
         print(f"note: {args.image} is larger than the application slot; expect a refusal")
     console = Console()
     engine = _start(args)
     try:
-        line = scenarios.boot_and_wait(engine)
-        console.print(f"board up: {line}")
-        t0_virtual, t0_wall = engine.now_ns, time.monotonic()
-        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                      TextColumn("{task.fields[rates]}"), TimeElapsedColumn(),
-                      console=console, transient=False) as bar:
-            task = bar.add_task(f"{args.via} {args.image.name}", total=None, rates="")
-
-            def progress(sent: int, total: int) -> None:
-                virtual = max(1, engine.now_ns - t0_virtual) / SECOND
-                wall = max(1e-6, time.monotonic() - t0_wall)
-                bar.update(task, completed=sent, total=total,
-                           rates=f"{sent / 1024 / virtual:8.1f} KiB/s virtual "
-                                 f"{sent / 1024 / wall:8.1f} KiB/s wall")
-
-            result = scenarios.upload(engine, image, via=args.via, mode=args.mode,
-                                      progress=progress, filename=args.image.name)
-        virtual_s = (engine.now_ns - t0_virtual) / SECOND
-        wall_s = time.monotonic() - t0_wall
-        console.print(f"upload: {result.via} status {result.status}: {result.reason}"
-                      + (f" | {result.staging}" if result.staging else ""))
-        console.print(f"        {result.bytes_sent} bytes in {virtual_s:.3f} s virtual, "
-                      f"{wall_s:.1f} s wall")
-        if not result.accepted:
-            console.print("update: the device did not stage the image")
-            return 1
-        if args.no_reboot:
-            return 0
-        status = scenarios.reboot(engine)
-        if status != 202:
-            console.print(f"update: POST /reboot answered {status}")
-            return 1
-        version = _image_version(image)
-        if version is None:
-            raise BenchError(f"{args.image}: no readable header, cannot tell which version "
-                             "to wait for")
-        scenarios.wait_version(engine, version)
-        console.print(f"update: v{version} runs and is on the network "
-                      f"(virtual time {engine.now_ns / SECOND:.3f} s)")
-        return 0
+        return _update_on(engine, image, args, console)
+    except BoardStopped as e:
+        # The board faulted or halted (a bad image, a bootloader that stops): a finding
+        # about the device, told in one line.
+        console.print(f"update: {e}")
+        return 1
     finally:
         _finish(engine, args)
+
+
+def _update_on(engine: Engine, image: bytes, args: argparse.Namespace, console: Console) -> int:
+    line = scenarios.boot_and_wait(engine)
+    console.print(f"board up: {line}")
+    t0_virtual, t0_wall = engine.now_ns, time.monotonic()
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  TextColumn("{task.fields[rates]}"), TimeElapsedColumn(),
+                  console=console, transient=False) as bar:
+        task = bar.add_task(f"{args.via} {args.image.name}", total=None, rates="")
+
+        def progress(sent: int, total: int) -> None:
+            virtual = max(1, engine.now_ns - t0_virtual) / SECOND
+            wall = max(1e-6, time.monotonic() - t0_wall)
+            bar.update(task, completed=sent, total=total,
+                       rates=f"{sent / 1024 / virtual:8.1f} KiB/s virtual "
+                             f"{sent / 1024 / wall:8.1f} KiB/s wall")
+
+        result = scenarios.upload(engine, image, via=args.via, mode=args.mode,
+                                  progress=progress, filename=args.image.name)
+    virtual_s = (engine.now_ns - t0_virtual) / SECOND
+    wall_s = time.monotonic() - t0_wall
+    console.print(f"upload: {result.via} status {result.status}: {result.reason}"
+                  + (f" | {result.staging}" if result.staging else ""))
+    console.print(f"        {result.bytes_sent} bytes in {virtual_s:.3f} s virtual, "
+                  f"{wall_s:.1f} s wall")
+    if not result.accepted:
+        console.print("update: the device did not stage the image")
+        return 1
+    if args.no_reboot:
+        return 0
+    status = scenarios.reboot(engine)
+    if status != 202:
+        console.print(f"update: POST /reboot answered {status}")
+        return 1
+    version = _image_version(image)
+    if version is None:
+        raise BenchError(f"{args.image}: no readable header, cannot tell which version "
+                         "to wait for")
+    scenarios.wait_version(engine, version)
+    console.print(f"update: v{version} runs and is on the network "
+                  f"(virtual time {engine.now_ns / SECOND:.3f} s)")
+    return 0
 
 
 def _ping(args: argparse.Namespace) -> int:

@@ -122,7 +122,18 @@ def repro_base(args: argparse.Namespace) -> str:
     return shlex.join(words)
 
 
+def check_reports_folder(folder: Path) -> None:
+    """Refuse a --reports that cannot hold the reports now, not after the campaign."""
+    if folder.exists() and not folder.is_dir():
+        raise BenchError(f"--reports {folder}: exists and is not a folder")
+    parent = next((p for p in folder.parents if p.exists()), None)
+    if not folder.exists() and parent is not None and not parent.is_dir():
+        raise BenchError(f"--reports {folder}: {parent} is not a folder")
+
+
 def config_from(args: argparse.Namespace) -> CampaignConfig:
+    if args.reports:
+        check_reports_folder(args.reports)
     platform = args.platform or platform_file()
     make_engine = engine_factory(args.engine)
     bound_ns = int(args.bound * 1e9)

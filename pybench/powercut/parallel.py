@@ -10,8 +10,11 @@ The results are sorted by cut, so they do not depend on the number of workers.
 from __future__ import annotations
 
 import multiprocessing
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -27,6 +30,8 @@ _worker: CutRunner | None = None
 
 def _init(make_runner: RunnerFactory, digest: str) -> None:
     global _worker
+    # A Ctrl-C reaches the whole process group: the parent alone answers it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker = make_runner()
     if _worker.golden.digest != digest:
         raise BenchError("a worker's golden run differs from the parent's: the engine "
@@ -83,9 +88,34 @@ def run_paths(paths: Sequence[CutPath], runner: CutRunner, make_runner: RunnerFa
                 bar.add([r])
         else:
             ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(jobs, initializer=_init,
-                          initargs=(make_runner, runner.golden.digest)) as pool:
+            # Forked with SIGINT ignored, so that no worker sees a Ctrl-C even before
+            # its initializer runs.
+            with _sigint_ignored():
+                pool = ctx.Pool(jobs, initializer=_init,
+                                initargs=(make_runner, runner.golden.digest))
+            try:
                 for chunk in pool.imap_unordered(_run_chunk, _chunks(paths, jobs)):
                     results.extend(chunk)
                     bar.add(chunk)
+                pool.close()
+            except BaseException:
+                # Ctrl-C (or an error): stop the workers; a second Ctrl-C meanwhile must
+                # not interrupt the clean-up.
+                with _sigint_ignored():
+                    pool.terminate()
+                    pool.join()
+                raise
+            pool.join()
     return sorted(results, key=lambda r: path_key(r.path))
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield   # only the main thread may set handlers; nothing to protect there
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -36,6 +36,9 @@ def elf_segments(path: Path) -> list[Segment]:
                 if seg["p_type"] != "PT_LOAD" or seg["p_filesz"] == 0:
                     continue
                 data = seg.data()
+                if len(data) < seg["p_filesz"]:
+                    raise BenchError(f"{path}: truncated: segment {i} at 0x{seg['p_paddr']:08x} "
+                                     f"has {len(data)} of its {seg['p_filesz']} bytes")
                 what = f"segment {i} (0x{seg['p_paddr']:08x}+0x{len(data):x})"
                 out.append(Segment(seg["p_paddr"], data, what))
     except OSError as e:
