@@ -6,6 +6,15 @@
  * after the whole slot verifies. A cut anywhere leaves a journal that says how far we
  * got, and every step can be redone.
  *
+ * Signatures (ECDSA P-256, millions of instructions) are checked at most once per boot:
+ * an image's signature is checked before it is installed, and a slot's whenever no
+ * record of ours vouches for it. We append COPIED and DONE only for an image whose
+ * signature we checked, so a COPIED record vouches for the staged image and a DONE
+ * record for a slot with its digest; a slot we had to check is recorded with DONE
+ * (adopted), so the boots after it hash it and need no signature check.
+ * Anti-rollback: every record carries a floor (journal.h) that DONE raises to the
+ * installed version; an image below it is refused, staged or in the slot.
+ *
  * The BOOT_BUG_* switches build deliberately broken variants for the power-cut campaign
  * (make variants); the normal bootloader defines none of them.
  */
@@ -67,8 +76,18 @@ static int copy_sector(uint32_t k, uint32_t image_size)
     return st;
 }
 
-/* The staged image is the one the journal committed: valid and with the same digest. */
-static const char *staged_problem(struct journal_entry *j)
+/* An image older than the floor is refused wherever it is (anti-rollback). */
+static int check_floor(const struct journal_entry *j, const struct image_header *h)
+{
+    return h->image_version < j->floor ? IMAGE_ERR_ROLLBACK : IMAGE_OK;
+}
+
+/*
+ * The staged image is the one the journal committed: valid, with the same digest, not
+ * older than the floor, and signed, unless a COPIED record of ours vouches for it or
+ * this boot already checked its signature (signature_checked).
+ */
+static const char *staged_problem(struct journal_entry *j, int signature_checked)
 {
     struct image_header h;
     int st = image_verify_slot(STAGING_ADDR, &h);
@@ -82,7 +101,10 @@ static const char *staged_problem(struct journal_entry *j)
     /* BUG: the record is taken at its word; a torn one is not told apart by its fields. */
     j->image_size = image_total_size(&h);
 #endif
-    return NULL;
+    st = check_floor(j, &h);
+    if (st == IMAGE_OK && j->state != JOURNAL_COPIED && !signature_checked)
+        st = image_check_signature(&h);
+    return st == IMAGE_OK ? NULL : image_strerror(st);
 }
 
 #ifndef BOOT_SKIP_FINAL_VERIFY
@@ -107,9 +129,9 @@ static int slot_holds(const struct journal_entry *j, struct image_header *h)
  * 1: the slot now holds the staged image, its header in *h; 0: staging rejected;
  * -1: the copy does not verify.
  */
-static int update(struct journal_entry *j, struct image_header *h)
+static int update(struct journal_entry *j, struct image_header *h, int signature_checked)
 {
-    const char *problem = staged_problem(j);
+    const char *problem = staged_problem(j, signature_checked);
     uint32_t n = sectors_covered(j->image_size), start = 0, k;
     int attempt, st;
 
@@ -149,6 +171,8 @@ static int update(struct journal_entry *j, struct image_header *h)
 #else
         if (slot_holds(j, h)) {
 #endif
+            if (j->floor < j->image_version)
+                j->floor = j->image_version;
             append(j, JOURNAL_DONE, n);
             console_printf("boot: update to v%u done\r\n", (unsigned)j->image_version);
             return 1;
@@ -164,6 +188,39 @@ static int update(struct journal_entry *j, struct image_header *h)
     }
     console_printf("boot: recovery: the copied application does not verify\r\n");
     return -1;
+}
+
+/* j describes the image of header h, in state `state` (the floor is kept). */
+static void record_image(struct journal_entry *j, uint32_t state, const struct image_header *h)
+{
+    uint32_t floor = j->floor;
+
+    memset(j, 0, sizeof *j);
+    j->state = state;
+    j->image_size = image_total_size(h);
+    j->image_version = h->image_version;
+    j->floor = floor;
+    memcpy(j->digest, h->body_sha256, sizeof j->digest);
+}
+
+/* A DONE record of ours with the slot's digest: its signature was checked before. */
+static int vouched(const struct journal_entry *j, const struct image_header *h)
+{
+    return j->state == JOURNAL_DONE && !memcmp(h->body_sha256, j->digest, sizeof j->digest);
+}
+
+/*
+ * The slot's signature was checked this boot and no record vouched for it: record it as
+ * installed (DONE, the floor raised to its version) so that later boots skip the check.
+ */
+static void adopt(struct journal_entry *j, const struct image_header *h)
+{
+    record_image(j, JOURNAL_DONE, h);
+    if (j->floor < h->image_version)
+        j->floor = h->image_version;
+    append(j, JOURNAL_DONE, 0);
+    console_printf("boot: application v%u signed, recorded as installed\r\n",
+                   (unsigned)h->image_version);
 }
 
 static void jump_decision(struct boot_decision *d, const struct image_header *h)
@@ -202,7 +259,8 @@ void boot_decide(struct boot_decision *d)
         console_printf("boot: journal %s v%u size %u\r\n", journal_state_name(j.state),
                        (unsigned)j.image_version, (unsigned)j.image_size);
 
-    if ((j.state == JOURNAL_STAGED || j.state == JOURNAL_COPIED) && decided(d, update(&j, &h), &h))
+    if ((j.state == JOURNAL_STAGED || j.state == JOURNAL_COPIED) &&
+        decided(d, update(&j, &h, 0), &h))
         return;
 
 #ifdef BOOT_BUG_DONE_EARLY
@@ -214,6 +272,13 @@ void boot_decide(struct boot_decision *d)
 #endif
 
     st = image_verify_slot(APP_SLOT_ADDR, &h);
+    if (st == IMAGE_OK)
+        st = check_floor(&j, &h);
+    if (st == IMAGE_OK && !vouched(&j, &h)) {
+        st = image_check_signature(&h);
+        if (st == IMAGE_OK)
+            adopt(&j, &h);
+    }
     if (st == IMAGE_OK) {
         jump_decision(d, &h);
         return;
@@ -221,17 +286,17 @@ void boot_decide(struct boot_decision *d)
     console_printf("boot: application slot invalid: %s\r\n", image_strerror(st));
 
     /* A damaged slot with a good image in staging: copy it down as a new update. */
-    st = image_verify_slot(STAGING_ADDR, &h);
+    st = image_verify_slot_signed(STAGING_ADDR, &h);
+    if (st == IMAGE_OK)
+        st = check_floor(&j, &h);
     if (st == IMAGE_OK) {
         console_printf("boot: recovering v%u from staging\r\n", (unsigned)h.image_version);
-        memset(&j, 0, sizeof j);
-        j.state = JOURNAL_STAGED;
-        j.image_size = image_total_size(&h);
-        j.image_version = h.image_version;
-        memcpy(j.digest, h.body_sha256, sizeof j.digest);
+        record_image(&j, JOURNAL_STAGED, &h);
         append(&j, JOURNAL_STAGED, 0);
-        if (decided(d, update(&j, &h), &h))
+        if (decided(d, update(&j, &h, 1), &h))
             return;
+    } else {
+        console_printf("boot: staging holds nothing to recover: %s\r\n", image_strerror(st));
     }
     d->outcome = BOOT_NO_APP;
     console_printf("boot: no valid application\r\n");

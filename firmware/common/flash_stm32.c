@@ -78,7 +78,7 @@ int flash_erase_sector(unsigned sector)
     uint32_t addr, size, i, sr;
     int st;
 
-    if (sector == BOOT_SECTOR || sector >= FLASH_SECTOR_COUNT)
+    if (sector <= BOOT_LAST_SECTOR || sector >= FLASH_SECTOR_COUNT)
         return FLASH_ERR_ARG;
     st = begin();
     if (st == FLASH_OK) {
