@@ -295,8 +295,6 @@ void boot_decide(struct boot_decision *d)
         append(&j, JOURNAL_STAGED, 0);
         if (decided(d, update(&j, &h, 1), &h))
             return;
-    } else {
-        console_printf("boot: staging holds nothing to recover: %s\r\n", image_strerror(st));
     }
     d->outcome = BOOT_NO_APP;
     console_printf("boot: no valid application\r\n");

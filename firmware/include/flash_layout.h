@@ -39,6 +39,15 @@
 #define JOURNAL_B_SECTOR        3
 #define JOURNAL_RECORD_SIZE     64
 
+/*
+ * No sector is spare any more. The flash-model tests (tests/engine) run programs of their
+ * own that own the whole chip and need a 16 KiB sector to scribble on: sector 3, under
+ * this name. No firmware of ours uses these three names.
+ */
+#define SPARE_ADDR              0x0800C000
+#define SPARE_SIZE              0x00004000
+#define SPARE_SECTOR            3
+
 /* Sectors 4-7: the application slot the bootloader jumps to (448 KiB). */
 #define APP_SLOT_ADDR           0x08010000
 #define APP_SLOT_SIZE           0x00070000
