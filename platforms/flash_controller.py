@@ -2,7 +2,8 @@
 #
 # Renode runs this file as a Python.PythonPeripheral script (IronPython 2.7): the whole
 # file is executed for every request, in one scope that keeps its variables between
-# requests, with `request` (isInit/isRead/isWrite/isUser, offset, value), `self` (the
+# requests, with `request` (IsInit/IsRead/IsWrite/IsUser, Offset, Value, Length on
+# Renode 1.16; lower-case initials on older releases), `self` (the
 # peripheral) and, on Renode releases that set them, `sysbus` and `machine` in scope.
 # So the heavy part (loading the rules, the adapter class) runs once, on the first
 # request, and every later request only dispatches.
@@ -51,6 +52,8 @@ if not _defined:
     CMD_POWER_ON = 10      # a power cycle: registers to reset values, the cut cleared, re-sync
     CMD_READ = 11          # <mailbox>/read.txt "addr size" -> <mailbox>/flash-read.bin
     CMD_WRITE = 12         # <mailbox>/write.txt "addr" + flash-write.bin -> flash, no rules
+    CMD_EPOCH = 13         # <mailbox>/epoch.txt "ns": the trace's time is Renode's minus it
+    CMD_COUNT = 14         # returns the trace's length (no dump written)
 
     RULES_FILE = "stm32f4_flash_rules.py"
 
@@ -126,11 +129,22 @@ if not _defined:
 
 
     def _req(name):
-        """A request attribute under either spelling Renode has used (isInit / IsInit)."""
-        value = getattr(request, name, None)  # noqa: F821 - Renode puts `request` in scope
-        if value is None:
-            value = getattr(request, name[0].upper() + name[1:], None)  # noqa: F821
-        return value
+        """A request attribute: Renode 1.16 spells them Offset, Value, Length, IsInit,
+        IsRead, IsWrite, IsUser; older releases isInit, offset, value. The capitalised
+        name is tried first (a real 1.16.1 raises AttributeError for the other)."""
+        upper = name[0].upper() + name[1:]
+        try:
+            return getattr(request, upper)  # noqa: F821 - Renode puts `request` in scope
+        except AttributeError:
+            return getattr(request, name, None)  # noqa: F821
+
+
+    def _answer(value):
+        """Set the request's value under the spelling this Renode uses."""
+        try:
+            request.Value = value  # noqa: F821
+        except AttributeError:
+            request.value = value  # noqa: F821
 
 
     class _Memory(object):
@@ -172,6 +186,12 @@ if not _defined:
         try:
             import clr  # noqa: F401
             from System.IO import File
+            if not isinstance(data, bytearray):
+                try:
+                    File.WriteAllBytes(path, data)   # a .NET byte[] (ReadBytes): as it is
+                    return
+                except TypeError:
+                    pass
             File.WriteAllBytes(path, _to_net_bytes(data))
         except ImportError:
             f = open(path, "wb")
@@ -218,6 +238,7 @@ if not _defined:
             self.hooked = False
             self.end = base + sum(sizes)
             self.base = base
+            self.epoch = 0
             self.memory.sync()
 
         # --- time -------------------------------------------------------------------------
@@ -227,7 +248,8 @@ if not _defined:
         # trace. The built-in engine models the durations; see docs/renode.md.
         def now(self):
             try:
-                return int(self.machine.ElapsedVirtualTime.TimeElapsed.TotalMicroseconds) * 1000
+                elapsed = self.machine.ElapsedVirtualTime.TimeElapsed.TotalMicroseconds
+                return int(elapsed) * 1000 - self.epoch
             except Exception:
                 return 0
 
@@ -282,21 +304,27 @@ if not _defined:
             self.hooked = want
 
         def on_memory_access(self, *args):
-            """The CPU memory-access hook; its arguments differ between Renode releases:
-            (pc, op, vaddr, paddr, width, value), (pc, op, vaddr, paddr, value),
-            (pc, op, vaddr, paddr). The virtual address is used: Cortex-M has no MMU and the
-            physical one can be relative to the memory peripheral."""
+            """The CPU memory-access hook. Renode 1.16.1 calls it after the store landed
+            with (pc, operation, virtual address, physical address, width in bytes, value);
+            older releases passed fewer arguments, then flash is read back for the value.
+            The virtual address is used: Cortex-M has no MMU and the physical one can be
+            relative to the memory peripheral."""
             if len(args) < 4 or not str(args[1]).endswith("MemoryWrite"):
                 return
             addr = int(args[2])
             if addr < self.base or addr >= self.end:
                 return
-            psize = self.ns["PSIZE_BYTES"][(self.rules.cr & self.ns["CR_PSIZE_MASK"])
-                                           >> self.ns["CR_PSIZE_SHIFT"]]
-            width = int(args[4]) if len(args) >= 6 else psize
+            if len(args) >= 6:
+                width = int(args[4])
+                stored = int(args[5]) & ((1 << (8 * width)) - 1)
+            else:
+                width = self.ns["PSIZE_BYTES"][(self.rules.cr & self.ns["CR_PSIZE_MASK"])
+                                               >> self.ns["CR_PSIZE_SHIFT"]]
+                stored = None
             if addr + width > self.end:
                 width = self.end - addr
-            stored = self.bus_read(addr, width)
+            if stored is None:
+                stored = self.bus_read(addr, width)
             self.store(addr, width, stored, int(args[0]))
 
         def bus_read(self, addr, width):
@@ -363,7 +391,8 @@ if not _defined:
                             repr((rules.save(), self.events)))
             elif cmd == CMD_LOAD:
                 text = _read_text(_join(self.mailbox, "flash-save-%d.txt" % value))
-                state, events = eval(text, {"__builtins__": {}})
+                state, events = eval(text, {"__builtins__": {}, "True": True, "False": False,
+                                            "None": None})
                 rules.load(state)
                 self.events = list(events)
                 self.memory.sync()
@@ -382,6 +411,10 @@ if not _defined:
                 data = _read_binary(_join(self.mailbox, "flash-write.bin"))
                 self.memory.write(addr, data)
                 return len(data)
+            elif cmd == CMD_EPOCH:
+                self.epoch = int(_read_text(_join(self.mailbox, "epoch.txt")).split()[0])
+            elif cmd == CMD_COUNT:
+                return len(rules.trace)
             else:
                 raise ValueError("flash_controller: unknown control command %r" % (cmd,))
             return 0
@@ -449,10 +482,9 @@ else:
     if flash_controller is None:
         flash_controller = _start(True)
     if _req("isRead"):
-        request.value = flash_controller.read(int(request.offset), 0)  # noqa: F821
+        _answer(flash_controller.read(int(_req("offset")), 0))
     elif _req("isWrite"):
-        _length = getattr(request, "length", None) or getattr(request, "Length", None) or 4  # noqa: F821
-        flash_controller.write(int(request.offset), int(_length), int(request.value),  # noqa: F821
-                               flash_controller.now())
+        flash_controller.write(int(_req("offset")), int(_req("length") or 4),
+                               int(_req("value")), flash_controller.now())
     elif _req("isUser"):
-        request.value = flash_controller.control(int(request.offset), int(request.value))  # noqa: F821
+        _answer(flash_controller.control(int(_req("offset")), int(_req("value"))))

@@ -3,7 +3,7 @@
 Figures, not assertions: each line gives the measurement, the goal and whether it was
 met on this machine, with the load average so that a reader can judge the run. Groups:
 `engine` (instructions/s, flash words/s, snapshots, boot time), `network` (a 256 KiB
-update over HTTP and over TFTP, start of upload to the new version's "net: up"), and
+update over HTTP and over TFTP, start of upload to the new version's ready line), and
 `powercut` (judged cuts per second for a 16 KiB update, with the dedup and with every
 recovery run, and for a 256 KiB update; the wall time of the exhaustive campaign of a
 64 KiB update on 2 cores, left out with --quick).
@@ -23,10 +23,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from pybench.device import load_device
+from pybench.device.model import Device
+from pybench.device.select import sample_device_path
 from pybench.errors import BenchError
 from pybench.image import signing
 from pybench.image.format import padded, parse_image
-from pybench.paths import build_dir, platform_file
+from pybench.paths import build_dir
 
 KIB = 1024
 SECOND = 1_000_000_000
@@ -46,6 +49,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=main)
 
 
+def _sample() -> Device:
+    """Our sample device: the bench's figures are measured on its firmware."""
+    return load_device(sample_device_path())
+
+
 def _image(name: str, size: int, workdir: Path, seed: int = 7) -> Path:
     """build/<name>.img grown to `size` bytes, written into workdir."""
     src = build_dir() / f"{name}.img"
@@ -61,11 +69,14 @@ def _image(name: str, size: int, workdir: Path, seed: int = 7) -> Path:
 def engine_figures() -> list[Figure]:
     from pybench.engine.builtin import benchmarks
 
-    b = build_dir()
+    sample = _sample()
+    assert sample.firmware.application is not None
     figures = [benchmarks.compute_mips(), benchmarks.flash_words_per_second(),
                benchmarks.snapshot_restore_ms()]
-    boot = benchmarks.boot_time(b / "boot.elf", r"^net: up", image=b / "app-v1.img")
-    boot.update(name="boot to application's net: up", goal_wall_s=1.0,
+    boot = benchmarks.boot_time(sample.firmware.bootloader, sample.console.ready,
+                                image=sample.firmware.application.path,
+                                image_addr=sample.layout.app_slot.addr)
+    boot.update(name="boot to the application's ready line", goal_wall_s=1.0,
                 ok=boot["ok"] and boot["wall_s"] < 1.0)
     figures.append(boot)
     for f in figures:
@@ -78,16 +89,16 @@ def update_figure(via: str, image_path: Path) -> Figure:
     from pybench.net import scenarios as sc
 
     image = parse_image(image_path.read_bytes())
-    engine = sc.create_board("builtin", build_dir() / "boot.elf", build_dir() / "app-v1.img",
-                             platform_file())
+    sample = _sample()
+    engine = sc.create_board("builtin", sample)
     try:
-        sc.attach(engine)
+        sc.attach(engine, sample)
         engine.power_on()
         sc.boot_and_wait(engine)
         v0, w0 = engine.now_ns, time.perf_counter()
         result = sc.upload(engine, image.to_bytes(), via=via)
         upload_wall = time.perf_counter() - w0
-        sc.reboot(engine)
+        sc.restart(engine, via)
         sc.wait_version(engine, image.header.image_version)
         wall, virtual = time.perf_counter() - w0, (engine.now_ns - v0) / SECOND
     finally:
@@ -95,10 +106,10 @@ def update_figure(via: str, image_path: Path) -> Figure:
         engine.close()
     kib = image.total_size / KIB
     return {"group": "network", "name": f"{kib:.0f} KiB update over {via.upper()}",
-            "staged": "staged" in (result.staging or ""),
+            "staged": result.accepted,
             "wall_s": round(wall, 2), "virtual_s": round(virtual, 3),
             "upload_kib_per_s_wall": round(kib / upload_wall, 1),
-            "goal_wall_s": 5.0, "ok": "staged" in (result.staging or "") and wall < 5.0}
+            "goal_wall_s": 5.0, "ok": result.accepted and wall < 5.0}
 
 
 def network_figures(workdir: Path) -> list[Figure]:
@@ -140,6 +151,10 @@ def powercut_figures(workdir: Path, quick: bool) -> list[Figure]:
                          "--plan", "random", "--random", "100", "-j", "1"],
                         lambda s: True, "measured", workdir),
     ]
+    from pybench.engine.renode.bench_figure import both_engines_figure
+    both = both_engines_figure(small_campaign, workdir)   # with Renode on PATH only
+    if both is not None:
+        figures.append(both)
     if not quick:
         medium = _image("app-v2", 64 * KIB, workdir)
         figures.append(campaign_figure(

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "pybench.engine.cli",
     "pybench.net.cli",
     "pybench.powercut.cli",
+    "pybench.device.cli",
     "pybench.demo",
     "pybench.bench",
 )

@@ -1,8 +1,9 @@
 """`pybench demo`: the bench's main job in one run, the one `make demo` starts.
 
-Boot the real bootloader and application v1 in the built-in engine, update to v2 over
-HTTP and to v3 over TFTP (each: upload, staged, reboot, copy-down, the new version on
-the network), then a power-cut sweep over one update, and a report. Every step uses the
+Boot a device (by default our sample device, from its description) with its old image in
+the built-in engine, update it to its new image over HTTP and to its newer one over TFTP
+(each: upload, staged, restart, copy-down, the new version on the network), then a
+power-cut sweep over one update, and a report. Every step uses the
 same functions as the tests and the other commands, and the sweep is literally
 `pybench powercut ...`, printed so that it can be typed again.
 """
@@ -20,11 +21,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from pybench import journal, layout
+from pybench.device.model import Device
+from pybench.device.select import add_device_option, device_from
 from pybench.errors import BenchError
-from pybench.image.format import parse_image
 from pybench.net import scenarios as sc
-from pybench.paths import build_dir, platform_file
+from pybench.net.cli import image_version
 
 SECOND = 1_000_000_000
 
@@ -49,6 +50,7 @@ class DemoReport:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("demo", help="boot, update over HTTP and TFTP, power-cut sweep, report")
+    add_device_option(p)
     p.add_argument("--reports", type=Path, default=Path("reports/demo"),
                    help="where the logs, captures and campaign reports go")
     p.add_argument("--plan", default="boundaries", help="power-cut plan of the sweep")
@@ -74,56 +76,53 @@ def _timed(report: DemoReport, console: Console, engine_time: Callable[[], int],
     return ok
 
 
-def _update(engine, image_path: Path, via: str) -> str:  # type: ignore[no-untyped-def]
-    image = parse_image(sc.read_image(image_path))
-    version = image.header.image_version
-    result = sc.upload(engine, image.to_bytes(), via=via)
-    if result.via == "http" and result.status != 202:
-        raise BenchError(f"upload refused: {result.status} {result.reason}")
-    if "staged" not in (result.staging or ""):
-        raise BenchError(f"not staged: {result.staging or result.reason}")
-    if via == "http":
-        status = sc.reboot(engine)
-        if status != 202:
-            raise BenchError(f"POST /reboot answered {status}")
-    else:
-        # TFTP has no reboot request of its own; the web server is always there for it.
-        sc.reboot(engine)
+def _update(engine, device: Device, role: str, via: str) -> str:  # type: ignore[no-untyped-def]
+    found = device.firmware.images.get(role)
+    if found is None:
+        raise BenchError(f"{device.source}: firmware.images has no {role!r} image")
+    data = sc.read_image(found.path)
+    version = found.version if found.version is not None else image_version(device, data)
+    result = sc.upload(engine, data, via=via)
+    if not result.accepted:
+        raise BenchError(f"upload refused: {result.status} {result.reason} {result.staging}")
+    how = sc.restart(engine, via)
     sc.wait_version(engine, version)
-    slot = layout.load().app_slot
-    if engine.read_flash(slot.addr, image.total_size) != image.to_bytes():
-        raise BenchError("the application slot does not hold the uploaded image")
-    view = journal.read_view(engine.read_flash)
-    return (f"{image_path.name} ({image.total_size} bytes) staged, copied down, "
-            f"v{version} on the network; journal {view.state.name}")
+    slot = device.layout.app_slot
+    if engine.read_flash(slot.addr, len(data)) != data:
+        raise BenchError(f"the {slot.name} region does not hold the uploaded image")
+    which = f"v{version}" if version is not None else "the new image"
+    return (f"{found.path.name} ({len(data)} bytes) staged ({result.staging or result.reason}),"
+            f" restart ({how}), {which} on the network")
 
 
-def run_updates(report: DemoReport, console: Console, reports: Path) -> None:
-    build = build_dir()
-    engine = sc.create_board("builtin", build / "boot.elf", build / "app-v1.img",
-                             platform_file())
-    sc.attach(engine, seed=1, pcap=reports / "updates.pcap")
+def run_updates(report: DemoReport, console: Console, reports: Path, device: Device) -> None:
+    engine = sc.create_board("builtin", device)
+    sc.attach(engine, device, seed=1, pcap=reports / "updates.pcap")
     engine.power_on()
     clock = lambda: engine.now_ns  # noqa: E731 - read at each step's start and end
     try:
-        _timed(report, console, clock, "boot v1", lambda: sc.boot_and_wait(engine))
+        _timed(report, console, clock, "boot the old image", lambda: sc.boot_and_wait(engine))
         _timed(report, console, clock, "ping",
                lambda: f"{len(sc.ping(engine, count=3))} replies")
-        _timed(report, console, clock, "update to v2 over HTTP",
-               lambda: _update(engine, build / "app-v2.img", "http"))
-        _timed(report, console, clock, "update to v3 over TFTP",
-               lambda: _update(engine, build / "app-v3.img", "tftp"))
+        if "http" in device.transports.names and "new" in device.firmware.images:
+            _timed(report, console, clock, "update to the new image over HTTP",
+                   lambda: _update(engine, device, "new", "http"))
+        if "tftp" in device.transports.names and "newer" in device.firmware.images:
+            _timed(report, console, clock, "update to the newer image over TFTP",
+                   lambda: _update(engine, device, "newer", "tftp"))
     finally:
         (reports / "updates.uart.log").write_text(engine.uart().text)
         sc.detach(engine)
         engine.close()
 
 
-def run_sweep(report: DemoReport, console: Console, reports: Path, args: argparse.Namespace
-              ) -> None:
+def run_sweep(report: DemoReport, console: Console, reports: Path, args: argparse.Namespace,
+              device: Device) -> None:
     from pybench.cli import main as pybench_main
 
-    argv = ["powercut", "--via", "http", "--plan", args.plan, "--torn",
+    via = "http" if "http" in device.transports.names else device.transports.names[0]
+    argv = ["powercut", "--device", str(device.source), "--via", via, "--plan", args.plan,
+            "--torn",
             "-j", str(args.jobs), "--seed", str(args.seed), "--reports", str(reports / "powercut")]
     console.print(f"\npower-cut sweep: pybench {shlex.join(argv)}")
     w0 = time.perf_counter()
@@ -141,13 +140,15 @@ def run_sweep(report: DemoReport, console: Console, reports: Path, args: argpars
 
 def main(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
+    device = device_from(args.device)
     reports: Path = args.reports
     reports.mkdir(parents=True, exist_ok=True)
     report = DemoReport()
-    console.print("[bold]pybench demo[/]: bootloader + application v1 on the built-in engine")
-    run_updates(report, console, reports)
+    console.print(f"[bold]pybench demo[/]: {device.name} ({device.source}) on the built-in "
+                  "engine")
+    run_updates(report, console, reports, device)
     if not args.no_sweep:
-        run_sweep(report, console, reports, args)
+        run_sweep(report, console, reports, args, device)
 
     table = Table(title="pybench demo")
     for column in ("step", "result", "virtual s", "wall s", "detail"):

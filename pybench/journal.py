@@ -18,6 +18,9 @@ JOURNAL_MAGIC = 0x4C4E524A  # "JRNL"
 _RECORD = struct.Struct("<IIIIII32sI")  # everything before the CRC
 _CRC = struct.Struct("<I")
 MASK32 = 0xFFFFFFFF   # the floor is stored inverted: an older record's 0xFFFFFFFF reads 0
+# One record per 64-byte slot: the fields, the CRC and padding (firmware/common/journal.h;
+# tests/test_layout.py checks flash_layout.h's JOURNAL_RECORD_SIZE agrees).
+RECORD_SIZE = 64
 
 
 class State(enum.IntEnum):
@@ -47,7 +50,7 @@ class JournalRecord:
 
 
 def record_size() -> int:
-    return layout.load().JOURNAL_RECORD_SIZE
+    return RECORD_SIZE
 
 
 def decode(raw: bytes) -> JournalRecord | None:
@@ -116,9 +119,10 @@ def scan(sector_a: bytes, sector_b: bytes) -> JournalView:
     return view
 
 
-def read_view(read_flash) -> JournalView:  # type: ignore[no-untyped-def]
-    """scan() over a board: read_flash(addr, size) -> bytes (e.g. Engine.read_flash)."""
-    a, b = layout.load().journal
+def read_view(read_flash, regions=None) -> JournalView:  # type: ignore[no-untyped-def]
+    """scan() over a board: read_flash(addr, size) -> bytes (e.g. Engine.read_flash), the
+    two journal regions (default: our firmware's, from flash_layout.h)."""
+    a, b = regions or layout.load().journal
     return scan(read_flash(a.addr, a.size), read_flash(b.addr, b.size))
 
 

@@ -2,7 +2,7 @@
 Documentation     Frames broken on purpose (pybench/net/malformed.py) are dropped or refused,
 ...               and the board still answers ping and HTTP afterwards.
 Resource          bench.resource
-Suite Setup       Start Board With V1
+Suite Setup       Start Board With Old Image
 Suite Teardown    Stop Board
 
 *** Test Cases ***
@@ -18,18 +18,22 @@ Broken UDP And TFTP Are Survived
 Broken TCP Is Survived
     Send Malformed Frames    tcp-bad-data-offset    tcp-bad-checksum
     ...    tcp-data-without-connection    tcp-syn-fin    arp-truncated    icmp-truncated
-    HTTP Request Should Answer    GET    /status    200
+    HTTP Request Should Answer    GET    /    200
 
 Malformed HTTP Requests Get 400
+    [Tags]    sample
     Raw HTTP Request Should Answer    GET /status HTTP/1.1\r\nHost : x\r\n\r\n    400
     Raw HTTP Request Should Answer    GET /status\r\n\r\n    400
     Raw HTTP Request Should Answer    POST /update HTTP/1.1\r\nContent-Type: multipart/form-data\r\nContent-Length: 10\r\n\r\n0123456789    400
 
 Unknown Method Is Not Allowed
+    [Tags]    sample
     HTTP Request Should Answer    BREW    /status    405
 
 Everything At Once
     Send Malformed Frames
     Ping Board    count=1
-    Status Should Report    version_number    1
-    Console Should Not Contain    HardFault
+    Application Slot Should Hold    old
+    ${version}=    Image Version    old
+    Probe Should Report Version    ${version}
+    Board Should Not Have Faulted

@@ -1,8 +1,11 @@
 """`pybench boot`: load a board, power it on, run it, show its console.
 
-    pybench boot [--boot build/boot.elf] [--image build/app-v1.img | --elf X.elf ...]
-                 [--platform platforms/stm32f407-eth.repl] [--time 2s] [--until REGEX]
+    pybench boot [--device FILE] [--boot BOOT.elf] [--image APP.img | --elf X.elf ...]
+                 [--platform FILE.repl] [--time 2s] [--until REGEX]
                  [--engine builtin|renode] [--gdb PORT]
+
+The board is programmed as the device description says (its bootloader, its application
+in its slot, its GPIO inputs held); --boot, --image, --elf and --platform replace parts.
 
 Exit status 0 when --until matched (or the time ran out without --until), 1 otherwise.
 """
@@ -15,9 +18,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pybench.device.model import Device
+from pybench.device.program import hold_inputs, write_file
+from pybench.device.select import add_device_option, device_from
 from pybench.engine.base import Engine, RunResult, StopReason
 from pybench.errors import BenchError
-from pybench.paths import build_dir, platform_file
 
 _UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ns|us|ms|s)?\s*$")
@@ -36,16 +41,17 @@ def register(subparsers: Any) -> None:
         "boot", help="boot the board in an emulator and show its console",
         description="Load the bootloader and an application (image or ELF files), power"
                     " on, run for a virtual time or until a console line matches.")
+    add_device_option(p)
     p.add_argument("--boot", type=Path, default=None,
-                   help="bootloader ELF (default: build/boot.elf, unless --elf is given)")
+                   help="bootloader ELF (default: the description's, unless --elf is given)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--image", type=Path, default=None,
                        help="application image put in the application slot"
-                            " (default: build/app-v1.img, unless --elf is given)")
+                            " (default: the description's, unless --elf is given)")
     group.add_argument("--elf", type=Path, action="append", default=[],
                        help="ELF file(s) programmed as they are (repeatable)")
     p.add_argument("--platform", type=Path, default=None,
-                   help="board description (default: platforms/stm32f407-eth.repl)")
+                   help="board description (default: the description's board.platform)")
     p.add_argument("--time", default="2s", help="virtual time to run (default 2s)")
     p.add_argument("--until", default=None, metavar="REGEX",
                    help="stop at the first console line matching REGEX")
@@ -55,20 +61,20 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=boot)
 
 
-def _files(args: argparse.Namespace) -> tuple[list[Path], Path | None]:
+def _files(args: argparse.Namespace, device: Device) -> tuple[list[Path], Path | None]:
     """ELF files to program, in order, and the image for the application slot."""
-    build = build_dir()
     elfs: list[Path] = []
     if args.boot is not None:
         elfs.append(args.boot)
     elif not args.elf:
-        elfs.append(build / "boot.elf")
+        elfs.append(device.firmware.bootloader)
     elfs += args.elf
+    app = device.firmware.application
     image = args.image if args.image is not None else (
-        None if args.elf else build / "app-v1.img")
+        None if args.elf or app is None else app.path)
     for path in [*elfs, *([image] if image else [])]:
         if not path.exists():
-            raise BenchError(f"{path}: no such file (make firmware builds the defaults)")
+            raise BenchError(f"{path}: no such file")
         if not path.is_file():
             raise BenchError(f"{path}: not a regular file (an ELF or an image is expected)")
         if path.stat().st_size == 0:
@@ -91,30 +97,25 @@ def make_engine(kind: str, platform: Path) -> Engine:
     return eng
 
 
-def _load_image(eng: Engine, image: Path) -> None:
-    from pybench.layout import load as load_layout
-
-    addr = load_layout().APP_SLOT_ADDR
-    loader = getattr(eng, "load_image", None)
-    if loader is not None:
-        loader(image, addr)
-    else:
-        eng.write_flash(addr, image.read_bytes())
-
-
 def boot(args: argparse.Namespace) -> int:
     duration = parse_duration(args.time)
     try:
         until = re.compile(args.until) if args.until is not None else None
     except re.error as e:
         raise BenchError(f"--until: bad regular expression {args.until!r}: {e}") from None
-    elfs, image = _files(args)
-    eng = make_engine(args.engine, args.platform or platform_file())
+    device = device_from(args.device)
+    elfs, image = _files(args, device)
+    eng = make_engine(args.engine, args.platform or device.board.platform)
     try:
+        lay = device.layout
+        eng.write_flash(lay.FLASH_BASE_ADDR, b"\xff" * lay.FLASH_TOTAL_SIZE)
         for elf in elfs:
             eng.load_elf(elf)
         if image is not None:
-            _load_image(eng, image)
+            app = device.firmware.application
+            write_file(eng, image, app.addr if app and app.addr is not None
+                       else lay.app_slot.addr)
+        hold_inputs(eng, device)
         eng.power_on()
         if args.gdb is not None:
             from pybench.engine.builtin import gdbstub

@@ -19,12 +19,12 @@ from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Packet, Raw
 
+from pybench.net.dhcp import DhcpConfig, DhcpServer, wants_server
 from pybench.net.timers import TimerQueue
 
+# The bench host's own MAC address: locally administered, the same on every network (a
+# device description may give another). Its IPv4 address comes from the description.
 HOST_MAC = "02:00:00:00:00:01"
-HOST_IP = "192.168.7.1"
-DEVICE_MAC = "02:00:00:f4:07:01"
-DEVICE_IP = "192.168.7.2"
 BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
 
 ARP_RETRY_NS = 200_000_000
@@ -54,7 +54,8 @@ class PingProbe:
 class Host:
     """An Ethernet host with one address, in virtual time (see the module docstring)."""
 
-    def __init__(self, mac: str = HOST_MAC, ip: str = HOST_IP, seed: int = 0) -> None:
+    def __init__(self, ip: str, mac: str = HOST_MAC, seed: int = 0,
+                 dhcp: DhcpConfig | None = None) -> None:
         self.mac = mac
         self.ip = ip
         self.now_ns = 0
@@ -70,6 +71,14 @@ class Host:
         self.pings: dict[tuple[int, int], PingProbe] = {}
         self.ignored: list[str] = []   # why frames were dropped, for debugging a test
         self.apps: dict[str, Any] = {}  # transfers in progress, kept here to be snapshotted
+        self.dhcp: DhcpServer | None = None   # leases survive forget_transfers()
+        if dhcp is not None:
+            self.enable_dhcp(dhcp)
+
+    def enable_dhcp(self, config: DhcpConfig) -> DhcpServer:
+        """Serve DHCP on the wire from this host's address (pybench/net/dhcp.py)."""
+        self.dhcp = DhcpServer(config, self.ip, self.mac)
+        return self.dhcp
 
     # --- snapshots ----------------------------------------------------------------
     def save(self) -> Host:
@@ -83,6 +92,11 @@ class Host:
         state = copy.deepcopy(saved.__dict__, {id(saved): self})
         self.__dict__.clear()
         self.__dict__.update(state)
+
+    # --- DHCP -----------------------------------------------------------------------
+    def leased_address(self, mac: str) -> str | None:
+        """The address the bench's DHCP server leased to `mac` and that is bound now."""
+        return self.dhcp.address_of(mac, self.now_ns) if self.dhcp is not None else None
 
     def forget_transfers(self) -> None:
         """Drop connections, bound ports, pings and timers; keep addresses and ARP cache.
@@ -190,6 +204,10 @@ class Host:
             self._on_arp(pkt[ARP])
         elif IP in pkt:
             ip = pkt[IP]
+            if self.dhcp is not None and wants_server(pkt):
+                for reply in self.dhcp.handle(pkt, self.now_ns):
+                    self.send_frame(reply)
+                return
             if ip.dst != self.ip:
                 return
             if ip.flags.MF or ip.frag:

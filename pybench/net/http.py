@@ -1,16 +1,24 @@
-"""HTTP/1.1 client pieces: requests (GET, multipart and raw POST) and a response parser.
+"""HTTP/1.1 client pieces: requests (GET, forms, multipart and raw POST), a response
+parser, cookies, and one exchange over the bench's TCP client.
 
 Pure byte work, no I/O: the request bytes go out over pybench.net.tcp in virtual time
 (HttpExchange) or over any other stream. The multipart body is laid out as a browser's
 form sends it: a "----WebKitFormBoundary" boundary, the part's Content-Disposition with
 name and filename, its Content-Type, CRLF line ends everywhere.
+
+HttpExchange keeps its side of the connection open until the response has ended, as
+browsers and curl do, and closes after it: some servers (lwIP's httpd among them) take a
+FIN as "close now" and drop the work they had pending for the request.
 """
 
 from __future__ import annotations
 
 import random
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import urlencode
 
 from pybench.net.host import Host
 from pybench.net.tcp import TcpConfig, TcpConnection, TcpError
@@ -40,6 +48,25 @@ def multipart_body(boundary: str, field_name: str, filename: str, data: bytes,
     return head + data + f"\r\n--{boundary}--\r\n".encode()
 
 
+def multipart_form(boundary: str, fields: tuple[tuple[str, str], ...], field_name: str,
+                   filename: str, data: bytes,
+                   content_type: str = "application/octet-stream") -> bytes:
+    """A multipart/form-data body with text fields first, then the file, as a form sends."""
+    head = b""
+    for name, value in fields:
+        if any(c in name for c in '"\r\n'):
+            raise ValueError(f"form field {name!r}: quotes and line breaks cannot be sent")
+        head += (f"--{boundary}\r\n"
+                 f'Content-Disposition: form-data; name="{name}"\r\n'
+                 "\r\n").encode() + value.encode() + b"\r\n"
+    return head + multipart_body(boundary, field_name, filename, data, content_type)
+
+
+def form_body(fields: tuple[tuple[str, str], ...]) -> bytes:
+    """application/x-www-form-urlencoded, in the order given."""
+    return urlencode(fields).encode()
+
+
 def build_request(method: str, path: str, host: str, body: bytes = b"",
                   headers: dict[str, str] | None = None) -> bytes:
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"User-Agent: {USER_AGENT}",
@@ -67,8 +94,13 @@ def raw_request(path: str, host: str, data: bytes) -> bytes:
 class HttpResponse:
     status: int
     reason: str
-    headers: dict[str, str]     # names in lower case
+    headers: dict[str, str]     # names in lower case (the last one of a repeated header)
     body: bytes
+    header_list: tuple[tuple[str, str], ...] = ()   # every header in order, names lowered
+
+    def all(self, name: str) -> list[str]:
+        """Every value of a header that may repeat (Set-Cookie)."""
+        return [v for n, v in self.header_list if n == name.lower()]
 
     @property
     def text(self) -> str:
@@ -85,7 +117,7 @@ class ResponseParser:
 
     buffer: bytearray = field(default_factory=bytearray)
     response: HttpResponse | None = None
-    _head: tuple[int, str, dict[str, str]] | None = None
+    _head: tuple[int, str, list[tuple[str, str]]] | None = None
 
     def feed(self, data: bytes) -> None:
         if self.response is not None:
@@ -112,11 +144,12 @@ class ResponseParser:
 
     def _try_body(self, final: bool) -> None:
         assert self._head is not None
-        status, reason, headers = self._head
+        status, reason, pairs = self._head
+        headers = dict(pairs)
         if "chunked" in headers.get("transfer-encoding", "").lower():
             body = _dechunk(bytes(self.buffer))
             if body is not None:
-                self.response = HttpResponse(status, reason, headers, body)
+                self.response = HttpResponse(status, reason, headers, body, tuple(pairs))
         elif "content-length" in headers:
             try:
                 length = int(headers["content-length"])
@@ -124,24 +157,25 @@ class ResponseParser:
                 raise HttpError(f"bad Content-Length {headers['content-length']!r}") from None
             if len(self.buffer) >= length:
                 self.response = HttpResponse(status, reason, headers,
-                                             bytes(self.buffer[:length]))
+                                             bytes(self.buffer[:length]), tuple(pairs))
         elif status in (204, 304) or 100 <= status < 200:
-            self.response = HttpResponse(status, reason, headers, b"")
+            self.response = HttpResponse(status, reason, headers, b"", tuple(pairs))
         elif final:
-            self.response = HttpResponse(status, reason, headers, bytes(self.buffer))
+            self.response = HttpResponse(status, reason, headers, bytes(self.buffer),
+                                         tuple(pairs))
 
 
-def _parse_head(head: bytes) -> tuple[int, str, dict[str, str]]:
+def _parse_head(head: bytes) -> tuple[int, str, list[tuple[str, str]]]:
     lines = head.decode("iso-8859-1").split("\r\n")
     parts = lines[0].split(" ", 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
         raise HttpError(f"bad status line {lines[0]!r}")
-    headers: dict[str, str] = {}
+    headers: list[tuple[str, str]] = []
     for line in lines[1:]:
         name, sep, value = line.partition(":")
         if not sep:
             raise HttpError(f"bad header line {line!r}")
-        headers[name.strip().lower()] = value.strip()
+        headers.append((name.strip().lower(), value.strip()))
     return int(parts[1]), parts[2] if len(parts) > 2 else "", headers
 
 
@@ -165,23 +199,72 @@ def _dechunk(data: bytes) -> bytes | None:
         pos = start + size + 2
 
 
+@dataclass
+class CookieJar:
+    """The cookies one device set, sent back on every later request to it.
+
+    A bench talks to one device at a time, so names are the only key: Domain, Path and
+    Expires are not looked at (virtual time has no calendar date); Max-Age=0 deletes.
+    """
+
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    def take(self, response: HttpResponse) -> None:
+        for header in response.all("set-cookie"):
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(header)
+            except CookieError:
+                continue  # a cookie we cannot parse is one a browser would drop too
+            for name, morsel in jar.items():
+                if morsel["max-age"] in ("0", "-1"):
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+
+    def header(self) -> dict[str, str]:
+        """The Cookie header for the next request (none while the jar is empty)."""
+        if not self.cookies:
+            return {}
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+
+
 class HttpExchange:
     """One request and its response over a fresh TCP connection of the host.
 
     Lives in the host's state (host.apps), so a snapshot taken in the middle of an upload
     restores it with the rest; `done` says when to stop running the wire. It holds no
     callback: whoever runs the wire reports progress from `sent`.
+
+    Our side stays open until the response has ended (Content-Length, the last chunk, or
+    the server's FIN), then closes. `half_close=True` sends the FIN right after the
+    request instead, as this client did before; kept to show servers that mind it.
     """
 
     def __init__(self, host: Host, server: str, port: int, request: bytes,
-                 tcp_config: TcpConfig | None = None) -> None:
+                 tcp_config: TcpConfig | None = None, half_close: bool = False) -> None:
         self.request_size = len(request)
         self.conn = TcpConnection(host, server, port, config=tcp_config)
         self.parser = ResponseParser()
         self.error: str | None = None
+        # Called once, when the response has ended or the exchange failed (a bound
+        # method, so a saved host carries it).
+        self.on_end: Callable[[], None] | None = None
+        self._ended = False
+        self.conn.on_event = self._on_conn_event
         self.conn.connect()
         self.conn.send(request)
-        self.conn.close()  # Connection: close, and HTTP allows the half close
+        if half_close:
+            self.conn.close()
+
+    def _on_conn_event(self) -> None:
+        if self._ended:
+            return
+        self.poll()
+        if self.parser.response is not None or self.error is not None:
+            self._ended = True
+            if self.on_end is not None:
+                self.on_end()
 
     @property
     def sent(self) -> int:
@@ -204,8 +287,9 @@ class HttpExchange:
             self.error = str(e)
         if self.parser.response is None and self.error is None and self.conn.error:
             self.error = self.conn.error
-        if self.parser.response is not None and not self.conn.closed and self.conn.peer_fin:
-            self.conn.close()
+        if (self.parser.response is not None or self.error is not None) \
+                and not self.conn.closed:
+            self.conn.close()  # the response has ended: now our FIN, as curl sends it
 
     def result(self) -> HttpResponse:
         self.poll()
@@ -216,6 +300,6 @@ class HttpExchange:
         raise HttpError(f"no response yet ({self.sent} of {self.request_size} bytes sent)")
 
 
-__all__ = ["HttpError", "HttpExchange", "HttpResponse", "ResponseParser", "TcpError",
-           "browser_boundary", "build_request", "multipart_body", "multipart_request",
-           "raw_request"]
+__all__ = ["CookieJar", "HttpError", "HttpExchange", "HttpResponse", "ResponseParser",
+           "TcpError", "browser_boundary", "build_request", "form_body", "multipart_body",
+           "multipart_form", "multipart_request", "raw_request"]

@@ -3,8 +3,9 @@
 The TAP sits in a network namespace with the device's address and MAC, so whatever
 listens there (an HTTP server, tftpd) answers as the board would. Driving the bench's
 own TCP, HTTP and TFTP clients (or the TAP bridge) against it checks them against a
-real TCP/IP implementation, with no firmware. Time is wall time: `now_ns` counts from
-the object's creation and run() waits for frames for real.
+real TCP/IP implementation, with no firmware; with no address, a DHCP client run in
+the namespace checks the host's DHCP server against a real one. Time is wall time:
+`now_ns` counts from the object's creation and run() waits for frames for real.
 """
 
 from __future__ import annotations
@@ -24,19 +25,21 @@ from pybench.engine.base import (
     StopReason,
     UartLog,
 )
-from pybench.net.host import DEVICE_IP, DEVICE_MAC
 from pybench.net.tap import Namespace, TapPort
 
 POLL_NS = 10_000_000   # check the caller's condition at least this often
 
 
 class KernelBoard(Engine):
-    """A TAP port in `namespace` with the device's identity; see the module docstring."""
+    """A TAP port in `namespace` with a device's identity; see the module docstring."""
 
     name = "kernel"
 
-    def __init__(self, namespace: Namespace, ifname: str, address: str = f"{DEVICE_IP}/24",
-                 mac: str = DEVICE_MAC) -> None:
+    def __init__(self, namespace: Namespace, ifname: str, address: str | None,
+                 mac: str) -> None:
+        """The device's `address` with its prefix and its `mac`; address None: the
+        interface comes up without one, for a DHCP client run in the namespace (udhcpc)
+        to get it from the bench's host."""
         self.port = TapPort(namespace, ifname, address, mac)
         self._t0 = time.monotonic_ns()
         self._frames: list[tuple[int, bytes]] = []

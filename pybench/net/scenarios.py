@@ -18,23 +18,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pybench import layout
+from pybench.device.model import Device, RestartKind
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
-from pybench.net.host import DEVICE_IP, Host
+from pybench.net.dhcp import DhcpConfig
+from pybench.net.host import Host
 from pybench.net.http import HttpError, HttpExchange, HttpResponse, build_request
 from pybench.net.pcap import PcapRecorder
-from pybench.net.upload import Upload, UploadResult
+from pybench.net.transport import HttpStep, HttpTransport
+from pybench.net.upload import ACCEPTED, Upload, UploadResult
 from pybench.net.wire import Wire, WireSnapshot
 
 SECOND = 1_000_000_000
-BOOT_TIMEOUT_NS = 20 * SECOND
 UPLOAD_TIMEOUT_NS = 300 * SECOND
 REQUEST_TIMEOUT_NS = 20 * SECOND
 STAGING_TIMEOUT_NS = 30 * SECOND
-
-NET_UP = r"^net: up\b"
-STAGING_DONE = r"^staging: (staged v\d+|rejected: )"
 
 Progress = Callable[[int, int], None]
 
@@ -45,9 +43,11 @@ class ScenarioError(BenchError):
 
 @dataclass
 class Bench:
-    """An engine with the bench's host on its wire, and the console position."""
+    """An engine with the bench's host on its wire, the device it runs, and the console
+    position."""
 
     engine: Engine
+    device: Device
     wire: Wire
     recorder: PcapRecorder | None = None
     console_mark: int = 0
@@ -56,26 +56,52 @@ class Bench:
     def host(self) -> Host:
         return self.wire.host
 
+    @property
+    def device_ip(self) -> str:
+        """The device's address: the description's, or the one the bench's DHCP server
+        leased to it."""
+        if self.device.network.address is not None:
+            return self.device.network.address
+        leased = self.host.leased_address(self.device.network.mac)
+        if leased is None:
+            raise ScenarioError(f"{self.device.name}: the device has no address yet (no "
+                                "DHCP lease for {self.device.network.mac})")
+        return leased
+
 
 _benches: weakref.WeakKeyDictionary[Engine, Bench] = weakref.WeakKeyDictionary()
+# The device each engine runs, kept after detach(): a later bench() puts a fresh host on.
+_devices: weakref.WeakKeyDictionary[Engine, Device] = weakref.WeakKeyDictionary()
 
 
-def attach(engine: Engine, seed: int = 0, pcap: Path | None = None) -> Bench:
-    """Put a fresh host (seeded) on the engine's wire, recording to `pcap` when given."""
+def attach(engine: Engine, device: Device, seed: int = 0, pcap: Path | None = None) -> Bench:
+    """Put a fresh host (seeded) on the engine's wire, on the device's network, recording
+    to `pcap` when given."""
     detach(engine)
     recorder = PcapRecorder(pcap) if pcap else None
-    b = Bench(engine, Wire(engine, Host(seed=seed), recorder), recorder)
+    net = device.network
+    dhcp = None
+    if net.dhcp is not None:
+        dhcp = DhcpConfig((net.dhcp.pool_start, net.dhcp.pool_end), net.netmask,
+                          router=net.gateway, lease_s=net.dhcp.lease_s)
+    host = Host(net.host, mac=net.host_mac, seed=seed, dhcp=dhcp)
+    b = Bench(engine, device, Wire(engine, host, recorder), recorder)
     _benches[engine] = b
+    _devices[engine] = device
     return b
 
 
 def bench(engine: Engine) -> Bench:
-    """The host attached to this engine (attached now, unrecorded, when there is none).
+    """The host attached to this engine (attached now, unrecorded, when it was detached).
 
     The host's clock is brought up to the board's first: the board may have run without
     the host (engine.run() called directly), and what the host sends now is sent now."""
-    found = _benches.get(engine)
-    b = found if found is not None else attach(engine)
+    b = _benches.get(engine)
+    if b is None:
+        device = _devices.get(engine)
+        if device is None:
+            raise BenchError("no device attached to this engine (scenarios.attach first)")
+        b = attach(engine, device)
     b.host.advance(engine.now_ns)
     return b
 
@@ -106,22 +132,24 @@ def make_engine(name: str, platform: Path) -> Engine:
 
 def read_image(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise BenchError(f"{path}: is a folder, not an image") from None
     except OSError as e:
         raise BenchError(f"{path}: cannot read the image: {e.strerror}") from None
+    return data
 
 
-def create_board(engine_name: str, boot: Path, app_image: Path | None,
-                 platform: Path) -> Engine:
-    """A board with the bootloader ELF and the application image in its slot, powered off."""
-    if not boot.is_file():
-        raise BenchError(f"{boot}: bootloader ELF not found (run `make firmware`)")
-    app = read_image(app_image) if app_image else None
-    engine = make_engine(engine_name, platform)
+def create_board(engine_name: str, device: Device, app_image: Path | None = None,
+                 boot: Path | None = None, platform: Path | None = None) -> Engine:
+    """A board programmed as the device leaves the factory, powered off: the bootloader,
+    the application image in its slot (`app_image` overrides the description's) and any
+    other files the description lists; its GPIO inputs held as the description says."""
+    from pybench.device.program import program_factory
+
+    engine = make_engine(engine_name, platform or device.board.platform)
     try:
-        engine.load_elf(boot)
-        if app is not None:
-            engine.write_flash(layout.load().APP_SLOT_ADDR, app)
+        program_factory(engine, device, boot=boot, application=app_image)
     except BaseException:
         engine.close()
         raise
@@ -129,10 +157,17 @@ def create_board(engine_name: str, boot: Path, app_image: Path | None,
 
 
 # --- console -------------------------------------------------------------------------------
-def wait_console(engine: Engine, pattern: str, timeout_ns: int = BOOT_TIMEOUT_NS) -> str:
+def wait_console(engine: Engine, pattern: str, timeout_ns: int | None = None) -> str:
     """Run (host on the wire) until a console line after the mark matches; return it."""
-    b = bench(engine)
     rx = re.compile(pattern)
+    return wait_console_line(engine, lambda line: rx.search(line) is not None,
+                             f"console line matching {pattern!r}", timeout_ns)
+
+
+def wait_console_line(engine: Engine, wanted: Callable[[str], bool], what: str,
+                      timeout_ns: int | None = None) -> str:
+    b = bench(engine)
+    timeout = b.device.board.boot_timeout_ns if timeout_ns is None else timeout_ns
     found: list[str] = []
 
     def seen() -> bool:  # called again after it was true: must stay true
@@ -140,27 +175,31 @@ def wait_console(engine: Engine, pattern: str, timeout_ns: int = BOOT_TIMEOUT_NS
             return True
         lines = engine.uart().lines
         for i in range(b.console_mark, len(lines)):
-            if rx.search(lines[i]):
+            if wanted(lines[i]):
                 b.console_mark = i + 1
                 found.append(lines[i])
                 return True
         return False
 
-    if not b.wire.run_until(seen, timeout_ns):
+    if not b.wire.run_until(seen, timeout):
         tail = engine.uart().lines[-5:]
-        raise ScenarioError(f"no console line matching {pattern!r} within "
-                            f"{timeout_ns / SECOND:g} s; last lines: {tail}")
+        raise ScenarioError(f"no {what} within {timeout / SECOND:g} s; last lines: {tail}")
     return found[0]
 
 
-def boot_and_wait(engine: Engine, timeout_ns: int = BOOT_TIMEOUT_NS) -> str:
-    """After power-on: wait for the application's "net: up" line."""
-    return wait_console(engine, NET_UP, timeout_ns)
+def boot_and_wait(engine: Engine, timeout_ns: int | None = None) -> str:
+    """After power-on: wait for the application's ready line."""
+    return wait_console(engine, bench(engine).device.console.ready, timeout_ns)
 
 
-def wait_version(engine: Engine, version: int, timeout_ns: int = BOOT_TIMEOUT_NS) -> None:
-    """Wait for "app: firmware v<version>" and then for its "net: up"."""
-    wait_console(engine, rf"^app: firmware v{version}\b", timeout_ns)
+def wait_version(engine: Engine, version: int | None, timeout_ns: int | None = None) -> None:
+    """Wait for the line that says version `version` runs (when the description says how
+    the version shows), then for the ready line."""
+    console = bench(engine).device.console
+    if version is not None and console.version:
+        wait_console_line(engine, lambda line: console.version_of(line) == version,
+                          f"console line saying version {version} runs "
+                          f"({console.version!r})", timeout_ns)
     boot_and_wait(engine, timeout_ns)
 
 
@@ -171,20 +210,26 @@ def ping(engine: Engine, count: int = 1, size: int = 32,
     b = bench(engine)
     rtts = []
     ident = b.host.rng.randrange(1, 0x10000)
+    target = b.device_ip
     for seq in range(1, count + 1):
-        probe = b.host.ping(DEVICE_IP, ident, seq, bytes(i & 0xFF for i in range(size)))
+        probe = b.host.ping(target, ident, seq, bytes(i & 0xFF for i in range(size)))
         if not b.wire.run_until(lambda p=probe: p.rtt_ns is not None, timeout_ns):
-            raise ScenarioError(f"ping {DEVICE_IP} seq {seq}: no reply within "
+            raise ScenarioError(f"ping {target} seq {seq}: no reply within "
                                 f"{timeout_ns / SECOND:g} s")
         assert probe.rtt_ns is not None
         rtts.append(probe.rtt_ns)
     return rtts
 
 
+def http_port(device: Device) -> int:
+    return device.transports.http.port if device.transports.http else 80
+
+
 def http_request(engine: Engine, method: str, path: str, body: bytes = b"",
                  headers: dict[str, str] | None = None,
                  timeout_ns: int = REQUEST_TIMEOUT_NS) -> HttpResponse:
-    return http_exchange(engine, build_request(method, path, DEVICE_IP, body, headers),
+    b = bench(engine)
+    return http_exchange(engine, build_request(method, path, b.device_ip, body, headers),
                          timeout_ns)
 
 
@@ -192,7 +237,7 @@ def http_exchange(engine: Engine, request: bytes,
                   timeout_ns: int = REQUEST_TIMEOUT_NS) -> HttpResponse:
     """Send request bytes as they are (well-formed or not) and parse the response."""
     b = bench(engine)
-    exchange = HttpExchange(b.host, DEVICE_IP, 80, request)
+    exchange = HttpExchange(b.host, b.device_ip, http_port(b.device), request)
     what = request.split(b"\r\n", 1)[0].decode("latin-1")[:60]
     if not b.wire.run_until(lambda: exchange.done, timeout_ns):
         raise ScenarioError(f"{what!r}: no response within {timeout_ns / SECOND:g} s")
@@ -205,40 +250,116 @@ def http_exchange(engine: Engine, request: bytes,
     return response
 
 
-def status(engine: Engine) -> dict[str, Any]:
-    """GET /status, parsed."""
-    response = http_request(engine, "GET", "/status")
+def http_json(engine: Engine, path: str) -> dict[str, Any]:
+    """GET a JSON object (a status endpoint, say), parsed."""
+    response = http_request(engine, "GET", path)
     if response.status != 200:
-        raise ScenarioError(f"GET /status: {response.status} {response.text.strip()}")
+        raise ScenarioError(f"GET {path}: {response.status} {response.text.strip()}")
     try:
         value = json.loads(response.body)
     except ValueError as e:
-        raise ScenarioError(f"GET /status: not JSON ({e}): {response.text[:80]!r}") from None
+        raise ScenarioError(f"GET {path}: not JSON ({e}): {response.text[:80]!r}") from None
     if not isinstance(value, dict):
-        raise ScenarioError(f"GET /status: expected a JSON object, got {response.text[:80]!r}")
+        raise ScenarioError(f"GET {path}: expected a JSON object, got {response.text[:80]!r}")
     return value
 
 
-def reboot(engine: Engine) -> int:
-    """POST /reboot; the HTTP status (202 when the device accepted)."""
-    return http_request(engine, "POST", "/reboot").status
+def probe_version(engine: Engine) -> int | None:
+    """The version the device's HTTP probe reports (None: the description has no probe).
+    ScenarioError when the probe's answer names no version."""
+    probe = bench(engine).device.oracle.probe
+    if probe is None:
+        return None
+    response = http_request(engine, "GET", probe.path)
+    version = probe.version_of(response.text)
+    if version is None:
+        raise ScenarioError(f"GET {probe.path}: {response.status}, no version in "
+                            f"{response.text.strip()[:80]!r}")
+    return version
+
+
+def http_step(engine: Engine, step: HttpStep, timeout_ns: int = REQUEST_TIMEOUT_NS
+              ) -> HttpResponse:
+    """One request of a description (no image): its form fields, checked against what it
+    accepts. ScenarioError when the device answered otherwise."""
+    from urllib.parse import urlencode
+
+    body = urlencode(step.form).encode() if step.form else b""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"} if step.form else None
+    response = http_request(engine, step.method, step.path, body, headers, timeout_ns)
+    if response.status not in step.accept_status or (
+            step.accept_text and not re.search(step.accept_text, response.text)):
+        raise ScenarioError(f"{step.method} {step.path}: answered {response.status} "
+                            f"{response.text.strip()[:80]!r}")
+    return response
+
+
+def restart(engine: Engine, via: str) -> str:
+    """Restart the device after an upload, the way its description says; a line saying
+    how. ScenarioError when the device did not take the request."""
+    b = bench(engine)
+    how = b.device.restart_for(via)
+    if how.kind is RestartKind.HTTP:
+        assert how.request is not None
+        response = http_step(engine, how.request)
+        return f"{how.request.method} {how.request.path}: {response.status}"
+    if how.kind is RestartKind.CONSOLE:
+        assert how.line is not None
+        # The line may be the one that said the upload was staged: look from the upload on.
+        rx = re.compile(how.line)
+        lines = engine.uart().lines
+        for line in lines[int(b.host.apps.get("upload_mark", b.console_mark)):]:
+            if rx.search(line):
+                return line
+        return wait_console(engine, how.line, STAGING_TIMEOUT_NS)
+    engine.power_on()
+    return "power cycled"
 
 
 # --- uploads -------------------------------------------------------------------------------
-def start_upload(engine: Engine, image: bytes, via: str = "http", mode: str = "multipart",
-                 filename: str = "image.img") -> Upload:
+def upload_transport(device: Device, via: str, mode: str | None = None
+                     ) -> HttpTransport | Any:
+    """The device's transport for `via`; for HTTP, `mode` ("multipart" or "raw") changes
+    how its upload step carries the image."""
+    t = device.transports
+    transport = t.http if via == "http" else t.tftp if via == "tftp" else None
+    if transport is None:
+        offered = ", ".join(n for n in t.names if n != "backdoor") or "none"
+        raise BenchError(f"--via {via}: {device.name} offers no {via} upload ({device.source};"
+                         f" offered: {offered})")
+    if mode is not None and isinstance(transport, HttpTransport):
+        steps = tuple(replace(s, upload=mode) if s.upload else s for s in transport.steps)
+        transport = replace(transport, steps=steps)
+    return transport
+
+
+def start_upload(engine: Engine, image: bytes, via: str = "http", mode: str | None = None,
+                 filename: str | None = None) -> Upload:
     """Begin an upload; the host keeps it (host.apps["upload"]) for save()/load()."""
     b = bench(engine)
     b.host.forget_transfers()
+    transport = upload_transport(b.device, via, mode)
+    if filename is not None:
+        if isinstance(transport, HttpTransport):
+            steps = tuple(replace(s, filename=filename) if s.upload else s
+                          for s in transport.steps)
+            transport = replace(transport, steps=steps)
+        else:
+            transport = replace(transport, filename=filename)
     try:
-        up = Upload(b.host, image, via=via, mode=mode, filename=filename)
+        up = Upload(b.host, image, server=b.device_ip, transport=transport)
     except ValueError as e:
         raise BenchError(str(e)) from None
     b.host.apps["upload"] = up
-    # The staging writer's verdict on this upload comes after this point: lines already
-    # printed (a rejection of an abandoned transfer, say) belong to earlier uploads.
+    # The device's verdict on this upload comes after this point: lines already printed
+    # (a rejection of an abandoned transfer, say) belong to earlier uploads.
     b.host.apps["upload_mark"] = max(b.console_mark, len(engine.uart().lines))
     return up
+
+
+def _verdict_pattern(device: Device) -> str | None:
+    parts = [p for p in (device.console.staged, device.console.refused) if p]
+    return "|".join(f"(?:{p})" for p in parts) or None
 
 
 def finish_upload(engine: Engine, progress: Progress | None = None,
@@ -264,30 +385,40 @@ def finish_upload(engine: Engine, progress: Progress | None = None,
                             current.sent, current.total)
     current = b.host.apps["upload"]
     result: UploadResult = current.result()
-    # The staging writer checks the digest once the last byte is in, and says so on the
-    # console; TFTP has no other way to tell the outcome.
+    # The device says on its console whether it staged the image; for TFTP that is the
+    # only way to tell the outcome.
     b.console_mark = max(b.console_mark, int(b.host.apps.get("upload_mark", 0)))
-    if result.status is not None and (result.via == "tftp" or result.status == 202):
+    pattern = _verdict_pattern(b.device)
+    if pattern is None:
+        return result
+    staged_rx = re.compile(b.device.console.staged) if b.device.console.staged else None
+
+    def says_staged(line: str) -> bool | None:
+        return bool(staged_rx.search(line)) if staged_rx is not None else None
+
+    if result.status is not None and result.verdict == ACCEPTED:
         try:
-            line = wait_console(engine, STAGING_DONE, STAGING_TIMEOUT_NS)
+            line = wait_console(engine, pattern, STAGING_TIMEOUT_NS)
         except ScenarioError:
             line = ""
-        result = replace(result, staging=line)
+        # TFTP has no answer of its own: no "staged" line means not staged.
+        staged = says_staged(line) if line or result.via == "tftp" else None
+        result = replace(result, staging=line, staged=staged)
     elif result.status is not None:
         # A refusal may or may not have reached the staging writer: take its line when it
         # is there already, without waiting for one that may never come.
-        rx = re.compile(STAGING_DONE)
+        rx = re.compile(pattern)
         lines = engine.uart().lines
         for i in range(b.console_mark, len(lines)):
             if rx.search(lines[i]):
                 b.console_mark = i + 1
-                result = replace(result, staging=lines[i])
+                result = replace(result, staging=lines[i], staged=says_staged(lines[i]))
                 break
     return result
 
 
-def upload(engine: Engine, image: bytes, via: str = "http", mode: str = "multipart",
-           progress: Progress | None = None, filename: str = "image.img",
+def upload(engine: Engine, image: bytes, via: str = "http", mode: str | None = None,
+           progress: Progress | None = None, filename: str | None = None,
            timeout_ns: int = UPLOAD_TIMEOUT_NS) -> UploadResult:
     """Upload an image; the result says what the device answered and printed."""
     start_upload(engine, image, via, mode, filename)

@@ -5,7 +5,9 @@ a TAP interface owned by this process (non-persistent: it vanishes with the fd),
 into a namespace and given an address and MAC there. TapBridge moves frames between a
 TapPort and an engine, running the engine paced to wall time (virtual time never ahead
 of the wall clock), so `ip netns exec NS curl ...` talks to the emulated board and
-nothing leaks outside the namespace.
+nothing leaks outside the namespace. Given a DhcpServer, the bridge answers the board's
+DHCP requests itself (they never reach the namespace), so a board that gets its address
+by DHCP has one on the bridge too.
 
 Everything here needs root or CAP_NET_ADMIN; without it TapUnavailable says why.
 """
@@ -23,8 +25,11 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
+from scapy.layers.l2 import Ether
+
 from pybench.engine.base import Engine, StopReason
 from pybench.errors import BenchError
+from pybench.net.dhcp import SERVER_PORT, DhcpServer
 from pybench.net.pcap import PcapRecorder
 
 TUNSETIFF = 0x400454CA
@@ -103,7 +108,10 @@ class Namespace:
 class TapPort:
     """A TAP interface in a namespace; read()/write() move whole Ethernet frames."""
 
-    def __init__(self, namespace: Namespace, ifname: str, address: str, mac: str) -> None:
+    def __init__(self, namespace: Namespace, ifname: str, address: str | None, mac: str
+                 ) -> None:
+        """`address` with its prefix ("10.0.0.1/24"), or None for none (a DHCP client
+        in the namespace configures it)."""
         if len(ifname) > 15:
             raise BenchError(f"interface name {ifname!r} longer than 15 characters")
         self.ifname = ifname
@@ -123,7 +131,8 @@ class TapPort:
             subprocess.run(namespace.exec_cmd("sysctl", "-qw",
                                               f"net.ipv6.conf.{ifname}.disable_ipv6=1"),
                            capture_output=True, check=False)
-            _ip("addr", "add", address, "dev", ifname, netns=ns)
+            if address is not None:
+                _ip("addr", "add", address, "dev", ifname, netns=ns)
             _ip("link", "set", "dev", ifname, "up", netns=ns)
         except OSError as e:
             os.close(self.fd)
@@ -162,13 +171,15 @@ class TapBridge:
     """Frames between a TAP port and an engine, the engine paced to wall time."""
 
     def __init__(self, engine: Engine, port: TapPort, recorder: PcapRecorder | None = None,
-                 slice_ns: int = 2_000_000) -> None:
+                 slice_ns: int = 2_000_000, dhcp: DhcpServer | None = None) -> None:
         self.engine = engine
         self.port = port
         self.recorder = recorder
         self.slice_ns = slice_ns
+        self.dhcp = dhcp
         self.frames_in = 0
         self.frames_out = 0
+        self.dhcp_frames = 0          # DHCP requests of the board answered by the bridge
         self._pending: list[tuple[int, bytes]] = []
 
     def run(self, until: Callable[[], bool], timeout_s: float) -> bool:
@@ -198,12 +209,32 @@ class TapBridge:
                 self.frames_out += 1
                 if self.recorder:
                     self.recorder.record(time_ns, frame)
-                self.port.write(frame)
+                if self.dhcp is not None and _to_dhcp_server(frame):
+                    self._serve_dhcp(frame)
+                else:
+                    self.port.write(frame)
             self._pending.clear()
             if self.engine.now_ns >= virt0 + (time.monotonic_ns() - wall0):
                 self.port.wait(self.slice_ns / 1e9)
         return True
 
+    def _serve_dhcp(self, frame: bytes) -> None:
+        assert self.dhcp is not None
+        self.dhcp_frames += 1
+        for reply in self.dhcp.handle(Ether(frame), self.engine.now_ns):
+            data = bytes(reply)
+            if self.recorder:
+                self.recorder.record(self.engine.now_ns, data)
+            self.engine.send_frame(data)
+
     def _frames_out(self) -> bool:
         self._pending.extend(self.engine.take_frames())
         return bool(self._pending)
+
+
+def _to_dhcp_server(frame: bytes) -> bool:
+    """An IPv4 UDP datagram to port 67 (checked on the bytes: every frame passes here)."""
+    if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[23] != 17:
+        return False
+    udp = 14 + (frame[14] & 0x0F) * 4
+    return len(frame) >= udp + 4 and int.from_bytes(frame[udp + 2:udp + 4], "big") == SERVER_PORT

@@ -15,6 +15,7 @@ which keeps the exchange deterministic and easy to read in a pcap.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +114,10 @@ class TcpConnection:
         self._persist_timer: int | None = None
         self._persist_backoff = 0
         self._probes_unanswered = 0
+        # Called after every segment in and when the connection ends: what sits on top
+        # (an HTTP exchange) moves on at the virtual time things happen. A bound method,
+        # so a saved host carries it.
+        self.on_event: Callable[[], None] | None = None
 
     # --- what the application calls ----------------------------------------------
     def connect(self) -> None:
@@ -186,6 +191,8 @@ class TcpConnection:
         self._on_data(rel_seq, payload, bool(flags.F))
         if self.state not in (TcpState.CLOSED,):
             self._output()
+        if self.on_event is not None:
+            self.on_event()
 
     def _on_syn_sent(self, tcp: TCP, flags: Any, rel_ack: int) -> None:
         if flags.R:
@@ -438,6 +445,8 @@ class TcpConnection:
         self.host.timers.cancel(self._persist_timer)
         self._persist_timer = None
         self._unregister()
+        if self.on_event is not None:
+            self.on_event()
 
     def _unregister(self) -> None:
         key = (self.local_port, self.remote_ip, self.remote_port)

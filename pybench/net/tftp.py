@@ -1,6 +1,13 @@
 """TFTP write client in virtual time: RFC 1350 octet mode, blksize (RFC 2348) via OACK
 (RFC 2347), retransmission on timeout, ERROR packets raised with their code and message.
 
+Retransmission waits start at `timeout_ns` and double after each unanswered packet, so a
+server that stalls (one that erases its flash before it acknowledges the request) is not
+flooded; the client gives up only when `server_timeout_ns` passed without progress. The
+first answer fixes the server's transfer ID: an answer from another port (a second
+transfer the server opened for a retransmitted request) gets ERROR 5 and is otherwise
+ignored, so one upload is one transfer on our side.
+
 Packets are built and parsed with scapy's TFTP layers; the client is a UDP handler of
 the host (pybench/net/host.py) and keeps all its state in itself, so it is saved with
 the host.
@@ -139,7 +146,8 @@ class TftpWriter:
 
     def __init__(self, host: Host, server: str, filename: str, data: bytes,
                  blksize: int | None = ETHERNET_BLKSIZE, timeout_ns: int = 500_000_000,
-                 retries: int = 5, port: int = TFTP_PORT) -> None:
+                 server_timeout_ns: int = 10_000_000_000, port: int = TFTP_PORT,
+                 retries: int | None = None) -> None:
         if blksize is not None and not MIN_BLKSIZE <= blksize <= MAX_BLKSIZE:
             raise ValueError(f"blksize {blksize} outside {MIN_BLKSIZE}..{MAX_BLKSIZE}")
         self.host = host
@@ -149,8 +157,13 @@ class TftpWriter:
         self.data = data
         self.requested_blksize = blksize
         self.blksize = DEFAULT_BLKSIZE
+        if not 0 < timeout_ns <= server_timeout_ns:
+            raise ValueError(f"TFTP waits: need 0 < timeout ({timeout_ns} ns) <= server "
+                             f"timeout ({server_timeout_ns} ns)")
         self.timeout_ns = timeout_ns
-        self.retries = retries
+        self.server_timeout_ns = server_timeout_ns
+        self.retries = retries                # a cap on retransmissions in a row, or None
+        self.stray_answers = 0                # packets from another server TID
         self.local_port = host.free_port()
         self.tid: int | None = None           # the server's port for this transfer
         self.state = TftpState.REQUESTING
@@ -159,6 +172,8 @@ class TftpWriter:
         self.acked_blocks = 0
         self.retransmits = 0
         self._tries = 0
+        self._wait_ns = timeout_ns
+        self._progress_ns = host.now_ns       # when the server last moved the transfer on
         self._timer: int | None = None
         self._last: bytes = b""
         self._last_port = port
@@ -166,6 +181,7 @@ class TftpWriter:
     # --- control ---------------------------------------------------------------------
     def start(self) -> None:
         self.host.udp[self.local_port] = self
+        self._progress_ns = self.host.now_ns
         options = {}
         if self.requested_blksize:
             # tsize (RFC 2349) lets the server refuse an oversized image before block 1.
@@ -195,6 +211,9 @@ class TftpWriter:
             return
         if self.tid is not None and sport != self.tid:
             # RFC 1350: a packet from another TID gets an error, the transfer goes on.
+            # That is also how a second transfer, opened by the server for one of our
+            # retransmitted requests, is turned down.
+            self.stray_answers += 1
             self.host.udp_send(src_ip, self.local_port, sport,
                                Raw(encode_error(ERR_UNKNOWN_TID, "Unknown transfer ID")))
             return
@@ -208,6 +227,8 @@ class TftpWriter:
             return
         if self.tid is None:
             self.tid = sport
+        if self.state == TftpState.REQUESTING and pkt.op in (Op.OACK, Op.ACK):
+            self._progress()
         if self.state == TftpState.REQUESTING:
             if pkt.op == Op.OACK:
                 self._on_oack(pkt.options)
@@ -217,6 +238,7 @@ class TftpWriter:
                 self._send_block(1)
             return
         if pkt.op == Op.ACK and pkt.block == self.block & 0xFFFF:
+            self._progress()
             self.acked_blocks = self.block
             if self.block >= self.total_blocks:
                 self._finish()
@@ -248,24 +270,42 @@ class TftpWriter:
         self._tries = 0
         self._send(encode_data(block, self.data[start:start + self.blksize]), self.tid)
 
+    def _progress(self) -> None:
+        """The server moved the transfer on: waits start small again."""
+        self._progress_ns = self.host.now_ns
+        self._wait_ns = self.timeout_ns
+
     def _send(self, payload: bytes, port: int) -> None:
         self._last = payload
         self._last_port = port
         self.host.timers.cancel(self._timer)
         self.host.udp_send(self.server, self.local_port, port, Raw(payload))
-        self._timer = self.host.call_later(self.timeout_ns, self._on_timeout)
+        self._arm()
+
+    def _arm(self) -> None:
+        # Never wait past the moment the server runs out of time.
+        left = self._progress_ns + self.server_timeout_ns - self.host.now_ns
+        self._timer = self.host.call_later(max(0, min(self._wait_ns, left)),
+                                           self._on_timeout)
 
     def _on_timeout(self) -> None:
         self._timer = None
         if self.done:
             return
         self._tries += 1
-        if self._tries > self.retries:
-            what = "request" if self.state == TftpState.REQUESTING else f"block {self.block}"
+        what = "request" if self.state == TftpState.REQUESTING else f"block {self.block}"
+        silent_ns = self.host.now_ns - self._progress_ns
+        if silent_ns >= self.server_timeout_ns:
+            self._fail(None, f"{self.server}: no answer to {what} for "
+                             f"{silent_ns / 1e9:g} s ({self._tries - 1} retransmissions)",
+                       tell=None)
+            return
+        if self.retries is not None and self._tries > self.retries:
             self._fail(None, f"{self.server}: no answer to {what} after {self.retries} "
                              f"retransmissions", tell=None)
             return
         self.retransmits += 1
+        self._wait_ns = min(self._wait_ns * 2, self.server_timeout_ns)
         tries = self._tries
         self._send(self._last, self._last_port)
         self._tries = tries

@@ -42,10 +42,10 @@ class WireSnapshot:
 class Wire:
     """One host on one engine's Ethernet port (see the module docstring)."""
 
-    def __init__(self, engine: Engine, host: Host | None = None,
+    def __init__(self, engine: Engine, host: Host,
                  recorder: PcapRecorder | None = None, max_step_ns: int = MAX_STEP_NS) -> None:
         self.engine = engine
-        self.host = host or Host()
+        self.host = host
         self.recorder = recorder
         self.max_step_ns = max_step_ns
         self._pending: list[tuple[int, bytes]] = []

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import shlex
 from collections.abc import Callable
 from pathlib import Path
 
+from pybench.device.select import add_device_option, device_from
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
-from pybench.paths import build_dir, platform_file
 from pybench.powercut import report
 from pybench.powercut.campaign import (
     CampaignConfig,
@@ -21,22 +22,23 @@ from pybench.powercut.campaign import (
 from pybench.powercut.cutspec import CutPath, format_path, parse_path
 from pybench.powercut.phases import parse_phases
 from pybench.powercut.plan import PlanKind, PlanOptions
-from pybench.powercut.scenario import READY_PATTERN, Scenario, make_scenario
+from pybench.powercut.scenario import Scenario, make_scenario
 
 ENGINES = {"builtin": ("pybench.engine.builtin.engine", "BuiltinEngine"),
            "renode": ("pybench.engine.renode", "RenodeEngine")}
-DEFAULT_BOUND_S = 30.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    b = build_dir()
     p = sub.add_parser("powercut", help="cut power at flash operations of an update and judge "
                                         "every recovery")
-    p.add_argument("--boot", type=Path, default=b / "boot.elf", help="bootloader ELF")
-    p.add_argument("--from", dest="old", type=Path, default=b / "app-v1.img",
-                   help="image in the application slot before the update")
-    p.add_argument("--to", dest="new", type=Path, default=b / "app-v2.img",
-                   help="image the update installs")
+    add_device_option(p)
+    p.add_argument("--boot", type=Path, default=None,
+                   help="bootloader ELF (default: the description's)")
+    p.add_argument("--from", dest="old", type=Path, default=None,
+                   help="image in the application slot before the update (default: the "
+                        "description's old image)")
+    p.add_argument("--to", dest="new", type=Path, default=None,
+                   help="image the update installs (default: the description's new image)")
     p.add_argument("--via", choices=("http", "tftp", "backdoor"), default="http",
                    help="how the image arrives (backdoor: written into staging, copy-down only)")
     p.add_argument("--plan", choices=[k.value for k in PlanKind], default="boundaries")
@@ -59,10 +61,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         "of failing cuts here")
     p.add_argument("--engine", choices=tuple(ENGINES), default="builtin")
     p.add_argument("--platform", type=Path, default=None, help="board description (.repl)")
-    p.add_argument("--bound", type=float, default=DEFAULT_BOUND_S, metavar="SECONDS",
-                   help="virtual time a recovery may take (default 30)")
-    p.add_argument("--ready", default=READY_PATTERN, metavar="REGEX",
-                   help="the application's ready line")
+    p.add_argument("--bound", type=float, default=None, metavar="SECONDS",
+                   help="virtual time a recovery may take (default: the description's "
+                        "oracle.recovery_bound_s)")
+    p.add_argument("--ready", default=None, metavar="REGEX",
+                   help="the application's ready line (default: the description's "
+                        "console.ready)")
     p.add_argument("--snapshot-every", type=float, default=0.0, metavar="MS",
                    help="snapshots of the golden run inside resumable steps start every MS "
                         "of virtual time (0: 2 ms; the spacing doubles as they accumulate)")
@@ -110,15 +114,15 @@ def plan_options(args: argparse.Namespace) -> PlanOptions:
                        depth_samples=args.depth_samples)
 
 
-def repro_base(args: argparse.Namespace) -> str:
-    words = ["pybench", "powercut", "--boot", str(args.boot), "--from", str(args.old),
-             "--to", str(args.new), "--via", args.via, "--engine", args.engine]
-    if args.platform:
-        words += ["--platform", str(args.platform)]
-    if args.bound != DEFAULT_BOUND_S:
+def repro_base(args: argparse.Namespace, device_path: str) -> str:
+    words = ["pybench", "powercut", "--device", device_path, "--via", args.via,
+             "--engine", args.engine]
+    for flag, value in (("--boot", args.boot), ("--from", args.old), ("--to", args.new),
+                        ("--platform", args.platform), ("--ready", args.ready)):
+        if value is not None:
+            words += [flag, str(value)]
+    if args.bound is not None:
         words += ["--bound", f"{args.bound:g}"]
-    if args.ready != READY_PATTERN:
-        words += ["--ready", args.ready]
     return shlex.join(words)
 
 
@@ -134,27 +138,35 @@ def check_reports_folder(folder: Path) -> None:
 def config_from(args: argparse.Namespace) -> CampaignConfig:
     if args.reports:
         check_reports_folder(args.reports)
-    platform = args.platform or platform_file()
+    device = device_from(args.device)
     make_engine = engine_factory(args.engine)
-    bound_ns = int(args.bound * 1e9)
-    if bound_ns <= 0:
+    if args.bound is not None and args.bound <= 0:
         raise BenchError("--bound must be more than 0 seconds")
+    if args.ready is not None:
+        try:
+            re.compile(args.ready)
+        except re.error as e:
+            raise BenchError(f"--ready: bad regular expression {args.ready!r}: {e}") from None
 
     def make() -> Scenario:
-        sc = make_scenario(args.via, args.boot, args.old, args.new, platform)
-        sc.ready, sc.bound_ns = args.ready, bound_ns
+        sc = make_scenario(args.via, device, args.boot, args.old, args.new, args.platform)
+        if args.ready is not None:
+            sc.ready = args.ready
+        if args.bound is not None:
+            sc.bound_ns = int(args.bound * 1e9)
         return sc
 
-    make()  # check the files now, before any engine starts
+    sc = make()  # check the files now, before any engine starts
     settings: dict[str, object] = {
-        "boot": str(args.boot), "from": str(args.old), "to": str(args.new), "via": args.via,
-        "engine": args.engine, "platform": str(platform), "bound_s": args.bound,
-        "ready": args.ready, "jobs": args.jobs}
+        "device": str(device.source), "boot": str(sc.boot), "from": str(sc.old_path),
+        "to": str(sc.new_path), "via": args.via, "engine": args.engine,
+        "platform": str(sc.platform), "bound_s": sc.bound_ns / 1e9, "ready": sc.ready,
+        "jobs": args.jobs}
     return CampaignConfig(
         make_engine=make_engine, make_scenario=make, options=plan_options(args),
         jobs=args.jobs, snapshot_every_ns=int(args.snapshot_every * 1e6), dedup=args.dedup,
         flash_dir=args.reports / "cuts" if args.reports else None, quiet=args.quiet,
-        repro=repro_base(args), settings=settings)
+        repro=repro_base(args, str(device.source)), settings=settings)
 
 
 def print_summary(result: CampaignResult) -> None:

@@ -9,23 +9,31 @@ Recovered means all of:
   the application slot;
 - the application slot holds exactly one approved image (the old or the new one) byte
   for byte over that image's length;
-- a committed update is never lost: committed means a valid STAGED record for the new
-  image's digest (or a later COPIED or DONE one) had been written before power failed
-  (commit_point() finds that moment along the golden trace; holds_commit() looks at
-  the flash when power failed, for torn and AFTER cuts at that very operation); then
-  the new image must run. An uncommitted update leaves the old one running.
+- a committed update is never lost: committed means the device's metadata said so
+  before power failed (pybench/device/metadata.py: for our journal a valid STAGED, COPIED
+  or DONE record for the new image's digest; for a flag word, its value). commit_point()
+  finds that moment along the golden trace; metadata.committed() looks at the flash when
+  power failed, for torn and AFTER cuts at that very operation. Then the new image must
+  run. An uncommitted update leaves the old one running.
+
+Where things are (the bootloader, the slot the application runs from) comes from the
+device description the facts carry.
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pybench import journal, layout
+from pybench.device import metadata
+from pybench.device.metadata import holds_commit
+from pybench.device.model import Device
 from pybench.engine.base import CpuState, FlashOp, FlashOpKind
 from pybench.powercut import states
+
+__all__ = ["Judgement", "Observation", "UpdateFacts", "Verdict", "commit_point",
+           "holds_commit", "judge", "slot_holds"]
 
 
 class Verdict(str, enum.Enum):
@@ -51,11 +59,8 @@ class UpdateFacts:
 
     old_image: bytes     # the image in the application slot before the update
     new_image: bytes     # the image being installed
-    boot: bytes          # the bootloader sector as the factory programmed it
-
-    @property
-    def new_digest(self) -> bytes:
-        return hashlib.sha256(self.new_image[layout.load().IMAGE_HEADER_SIZE :]).digest()
+    boot: bytes          # the bootloader region as the factory programmed it
+    device: Device       # where things are, and what the metadata means
 
 
 @dataclass(frozen=True)
@@ -78,32 +83,20 @@ class Judgement:
     running: str | None = None   # "old", "new" or None
 
 
-_COMMITTED_STATES = (journal.State.STAGED, journal.State.COPIED, journal.State.DONE)
-
-
-def holds_commit(journal_a: bytes, journal_b: bytes, new_digest: bytes) -> bool:
-    """Does this journal hold a valid STAGED (or later) record for the new image?"""
-    return any(r.state in _COMMITTED_STATES and r.digest == new_digest
-               for _, _, r in journal.scan(journal_a, journal_b).records)
-
-
-def commit_point(trace: Sequence[FlashOp], initial: bytes, new_digest: bytes) -> int | None:
+def commit_point(trace: Sequence[FlashOp], initial: bytes, facts: UpdateFacts) -> int | None:
     """When the update became committed along a trace: -1 when the flash already held
-    the record before the trace, the index of the operation that completed the record,
-    or None when it never was. A cut BEFORE an operation after that index is a cut
-    of a committed update."""
-    lay = layout.load()
-    a, b = lay.journal
+    the commit before the trace, the index of the operation that completed it, or None
+    when it never was. A cut BEFORE an operation after that index is a cut of a
+    committed update."""
+    device = facts.device
 
     def held(flash: bytes | bytearray) -> bool:
-        off = lay.FLASH_BASE_ADDR
-        return holds_commit(bytes(flash[a.addr - off : a.end - off]),
-                            bytes(flash[b.addr - off : b.end - off]), new_digest)
+        return metadata.committed(device, flash, facts.new_image)
 
     if held(initial):
         return -1
-    for op, changed, flash in states.replay(trace, initial):
-        if changed and op.kind is FlashOpKind.PROGRAM and (op.addr in a or op.addr in b) \
+    for op, changed, flash in states.replay(trace, initial, device.layout):
+        if changed and op.kind is FlashOpKind.PROGRAM and metadata.is_metadata(device, op.addr) \
                 and held(flash):
             return op.index
     return None
@@ -123,9 +116,10 @@ def _first_difference(a: bytes, b: bytes) -> int:
 
 
 def judge(obs: Observation, facts: UpdateFacts) -> Judgement:
-    lay = layout.load()
+    lay = facts.device.layout
+    boot, slot = lay.boot, facts.device.running_region
     if obs.boot != facts.boot:
-        at = lay.BOOT_ADDR + _first_difference(obs.boot, facts.boot)
+        at = boot.addr + _first_difference(obs.boot, facts.boot)
         return Judgement(Verdict.BOOT_DAMAGED, f"bootloader sector changed (first at 0x{at:08x})")
     if obs.cpu.in_fault_handler or obs.cpu.lockup:
         what = "locked up" if obs.cpu.lockup else f"in fault handler (IPSR {obs.cpu.ipsr})"
@@ -133,18 +127,18 @@ def judge(obs: Observation, facts: UpdateFacts) -> Judgement:
     holds = slot_holds(obs.slot, facts)
     secs = obs.elapsed_ns / 1e9
     if not obs.ready:
-        if obs.cpu.pc in lay.boot or holds is None:
-            where = "in the bootloader" if obs.cpu.pc in lay.boot else f"at 0x{obs.cpu.pc:08x}"
+        if obs.cpu.pc in boot or holds is None:
+            where = "in the bootloader" if obs.cpu.pc in boot else f"at 0x{obs.cpu.pc:08x}"
             slot = "" if holds else ", application slot holds neither image"
             return Judgement(Verdict.BRICKED, f"no ready line after {secs:.3f} s, CPU {where}"
                                               f"{slot}")
         return Judgement(Verdict.TIMEOUT, f"no ready line within {obs.bound_ns / 1e9:g} s "
                                           f"(CPU at 0x{obs.cpu.pc:08x})", holds)
-    if obs.cpu.pc not in lay.app_slot:
+    if obs.cpu.pc not in slot:
         return Judgement(Verdict.BRICKED, f"ready line printed but CPU at 0x{obs.cpu.pc:08x}, "
-                                          "outside the application slot", holds)
+                                          f"outside the {slot.name} region", holds)
     if holds is None:
-        at = lay.APP_SLOT_ADDR + _first_difference(obs.slot, facts.new_image)
+        at = lay.app_slot.addr + _first_difference(obs.slot, facts.new_image)
         return Judgement(Verdict.MIXED_SLOT, "application slot matches neither image "
                                              f"(differs from the new one at 0x{at:08x})")
     if holds == "old" and obs.committed:

@@ -1,42 +1,41 @@
-"""Which part of the update a flash operation belongs to, from its address alone."""
+"""Which part of the update a flash operation belongs to, from its address alone: the
+role of the device's region it falls in (a device description's layout)."""
 
 from __future__ import annotations
 
 import enum
 
-from pybench import layout
+from pybench.device.model import Layout, Role
 from pybench.engine.base import FlashOp
 
 
 class Phase(str, enum.Enum):
-    STAGING = "staging"      # the received image being written into sectors 8-11
-    JOURNAL = "journal"      # an update journal record or a journal sector erase
-    COPY_DOWN = "copy-down"  # the bootloader writing the application slot
-    BOOT = "bootloader"      # sector 0: nobody should ever write here
-    OTHER = "other"          # the spare sector or anything the layout does not name
+    STAGING = "staging"      # the received image being written into the staging region
+    METADATA = "metadata"    # a journal record, a flag word, their sectors' erases
+    COPY_DOWN = "copy-down"  # the bootloader writing an application slot
+    BOOT = "bootloader"      # the bootloader's region: nobody should ever write here
+    OTHER = "other"          # any other region, or flash the layout does not name
+    JOURNAL = "metadata"     # the name of METADATA for a journal (an alias)
 
 
-def phase_of_addr(addr: int) -> Phase:
-    lay = layout.load()
-    if addr in lay.staging:
-        return Phase.STAGING
-    if any(addr in region for region in lay.journal):
-        return Phase.JOURNAL
-    if addr in lay.app_slot:
-        return Phase.COPY_DOWN
-    if addr in lay.boot:
-        return Phase.BOOT
-    return Phase.OTHER
+_BY_ROLE = {Role.STAGING: Phase.STAGING, Role.METADATA: Phase.METADATA,
+            Role.APPLICATION: Phase.COPY_DOWN, Role.BOOTLOADER: Phase.BOOT}
 
 
-def phase_of(op: FlashOp) -> Phase:
-    return phase_of_addr(op.addr)
+def phase_of_addr(addr: int, lay: Layout) -> Phase:
+    region = lay.region_of(addr)
+    return _BY_ROLE.get(region.role, Phase.OTHER) if region is not None else Phase.OTHER
+
+
+def phase_of(op: FlashOp, lay: Layout) -> Phase:
+    return phase_of_addr(op.addr, lay)
 
 
 def parse_phases(text: str) -> frozenset[Phase]:
     """A comma-separated list of phase names (the --phase option)."""
     names = [p.strip() for p in text.split(",") if p.strip()]
     known = {p.value: p for p in Phase}
+    known["journal"] = Phase.METADATA
     bad = [n for n in names if n not in known]
     if bad or not names:
         raise ValueError(

@@ -8,9 +8,9 @@ states      one cut per distinct flash state (states.py): BEFORE and AFTER every
             its first word, BEFORE its last word and AFTER its last word. Cuts that leave
             the same number of effective operations done leave the same flash, so only
             one of them is kept (the earliest).
-boundaries  BEFORE and AFTER every erase, the first and last word of every journal
-            record, and the first and last program of every run of programs into one
-            sector; plus AFTER the last operation.
+boundaries  BEFORE and AFTER every erase, the first and last word of every metadata
+            record (a journal record, a flag word), and the first and last program of
+            every run of programs into one sector; plus AFTER the last operation.
 random      `random_count` cuts drawn from the exhaustive plan with the seed.
 
 Any plan may add `random_count` random cuts (random does nothing else), torn cuts
@@ -29,7 +29,8 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from pybench import layout
+from pybench.device import metadata
+from pybench.device.model import Device
 from pybench.engine.base import CutMode, FlashOp, FlashOpKind, PowerCut
 from pybench.powercut import states
 from pybench.powercut.cutspec import CutPath, cut_key, format_path
@@ -54,8 +55,16 @@ class PlanOptions:
     phases: frozenset[Phase] | None = None   # None: every phase
     depth: int = 1                           # 1: no cuts during recovery
     depth_samples: int = 8                   # most follow-up cuts per recovery run
-    # Not an option of the plan itself: the flash when the trace started, for `states`.
+    # Not options of the plan itself: the device (its layout and metadata say where the
+    # records and phases are), and the flash when the trace started, for `states`.
+    device: Device | None = field(default=None, compare=False, repr=False)
     initial_flash: bytes | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def the_device(self) -> Device:
+        if self.device is None:
+            raise ValueError("plan options without a device: the plan needs its layout")
+        return self.device
 
     def describe(self) -> dict[str, object]:
         """The options as plain values, for reports."""
@@ -83,15 +92,16 @@ def exhaustive(trace: Sequence[FlashOp]) -> list[PowerCut]:
     return cuts
 
 
-def distinct_states(trace: Sequence[FlashOp], initial: bytes | None) -> list[PowerCut]:
-    eff = states.effective_ops(trace, initial)
+def distinct_states(trace: Sequence[FlashOp], initial: bytes | None, device: Device
+                    ) -> list[PowerCut]:
+    eff = states.effective_ops(trace, initial, device.layout)
     done_before = []   # effective operations completed before each op
     count = 0
     for e in eff:
         done_before.append(count)
         count += int(e)
     candidates: list[PowerCut] = []
-    for b in states.bursts(trace, eff):
+    for b in states.bursts(trace, eff, device.layout):
         if b.kind is FlashOpKind.ERASE:
             candidates += [_before(b.first), _after(b.first)]
         else:
@@ -128,16 +138,15 @@ def _runs(trace: Sequence[FlashOp],
     return runs
 
 
-def boundaries(trace: Sequence[FlashOp]) -> list[PowerCut]:
-    lay = layout.load()
+def boundaries(trace: Sequence[FlashOp], device: Device) -> list[PowerCut]:
     marks: list[int] = [op.index for op in trace if op.kind is FlashOpKind.ERASE]
 
-    def journal_slot(op: FlashOp) -> int:
-        if any(op.addr in r for r in lay.journal):
-            return (op.addr - lay.FLASH_BASE_ADDR) // lay.JOURNAL_RECORD_SIZE
-        return -1 - op.sector  # outside the journal: runs by sector
+    def record(op: FlashOp) -> int:
+        if metadata.is_metadata(device, op.addr):
+            return metadata.record_of(device, op.addr)
+        return -1 - op.sector  # outside the metadata: runs by sector
 
-    for first, last in _runs(trace, journal_slot) + _runs(trace, lambda op: op.sector):
+    for first, last in _runs(trace, record) + _runs(trace, lambda op: op.sector):
         marks += [first.index, last.index]
     cuts = [c for i in marks for c in (_before(i), _after(i))]
     if trace:
@@ -168,16 +177,17 @@ def plan_cuts(trace: Sequence[FlashOp], options: PlanOptions) -> list[PowerCut]:
     if options.kind is PlanKind.EXHAUSTIVE:
         base = exhaustive(trace)
     elif options.kind is PlanKind.STATES:
-        base = distinct_states(trace, options.initial_flash)
+        base = distinct_states(trace, options.initial_flash, options.the_device)
     elif options.kind is PlanKind.BOUNDARIES:
-        base = boundaries(trace)
+        base = boundaries(trace, options.the_device)
     else:
         base = []
     if options.random_count:
         base += seeded_random(trace, options.random_count, options.seed)
     by_index = {op.index: op for op in trace}
     if options.phases is not None:
-        base = [c for c in base if phase_of(by_index[c.op_index]) in options.phases]
+        lay = options.the_device.layout
+        base = [c for c in base if phase_of(by_index[c.op_index], lay) in options.phases]
     cuts = set(base)
     if options.torn:
         ops = sorted({c.op_index for c in base})

@@ -18,7 +18,7 @@ from pybench.powercut.oracle import Verdict
 from pybench.powercut.phases import Phase, phase_of
 from pybench.powercut.runner import CutResult
 
-PHASE_COLOURS = {Phase.STAGING: "#f4b400", Phase.JOURNAL: "#9c27b0",
+PHASE_COLOURS = {Phase.STAGING: "#f4b400", Phase.METADATA: "#9c27b0",
                  Phase.COPY_DOWN: "#2196f3", Phase.BOOT: "#000000", Phase.OTHER: "#9e9e9e"}
 VERDICT_COLOURS = {"recovered-old": "#64b5f6", "recovered-new": "#2e7d32", "failed": "#d32f2f"}
 
@@ -99,6 +99,7 @@ ROWS = (CutMode.BEFORE, CutMode.TORN, CutMode.AFTER)
 
 def _svg(result: CampaignResult) -> str:
     trace = result.golden.trace
+    lay = result.golden.facts.device.layout
     n = max(1, len(trace))
     span = WIDTH - LEFT - RIGHT
 
@@ -108,8 +109,8 @@ def _svg(result: CampaignResult) -> str:
     bands: list[str] = []
     start = 0
     for i in range(1, len(trace) + 1):
-        if i == len(trace) or phase_of(trace[i]) is not phase_of(trace[start]):
-            ph = phase_of(trace[start])
+        if i == len(trace) or phase_of(trace[i], lay) is not phase_of(trace[start], lay):
+            ph = phase_of(trace[start], lay)
             bands.append(T.BAND.format(x=LEFT + span * start / n, y=BAND_Y,
                                        w=max(1.0, span * (i - start) / n), h=BAND_H,
                                        colour=PHASE_COLOURS[ph],

@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pybench import layout
+from pybench.device import metadata
+from pybench.device.model import Layout
 from pybench.engine.base import CutMode, Engine, FlashOp
 from pybench.errors import BenchError
 from pybench.powercut import oracle, states
@@ -99,14 +100,14 @@ class _Passage:
     ops: list[FlashOp]
     torn: tuple[int, bytes] | None
 
-    def apply(self, flash: bytes) -> bytes:
+    def apply(self, flash: bytes, lay: Layout) -> bytes:
         """The flash this recovery left, run from `flash` (an equal state)."""
         after = bytearray(flash)
-        for _, _, now in states.replay(self.ops, flash):
+        for _, _, now in states.replay(self.ops, flash, lay):
             after = now
         if self.torn is not None:
             addr, data = self.torn
-            off = addr - layout.load().FLASH_BASE_ADDR
+            off = addr - lay.FLASH_BASE_ADDR
             after[off : off + len(data)] = data
         return bytes(after)
 
@@ -122,29 +123,21 @@ class _Outcome:
     recovery_trace: list[FlashOp]   # of the level where the path ended
 
 
-def flash_image(engine: Engine) -> bytes:
-    lay = layout.load()
+def flash_image(engine: Engine, lay: Layout) -> bytes:
     return engine.read_flash(lay.FLASH_BASE_ADDR, lay.FLASH_TOTAL_SIZE)
 
 
-def _region(flash: bytes, addr: int, size: int) -> bytes:
-    off = addr - layout.load().FLASH_BASE_ADDR
-    return flash[off : off + size]
-
-
 def committed_in(flash: bytes, facts: UpdateFacts) -> bool:
-    a, b = layout.load().journal
-    return oracle.holds_commit(_region(flash, a.addr, a.size), _region(flash, b.addr, b.size),
-                               facts.new_digest)
+    return metadata.committed(facts.device, flash, facts.new_image)
 
 
 def observe(engine: Engine, facts: UpdateFacts, ready: bool, t0: int, bound_ns: int,
             committed: bool) -> oracle.Observation:
-    lay = layout.load()
+    lay = facts.device.layout
     slot_len = max(len(facts.old_image), len(facts.new_image))
     return oracle.Observation(
-        boot=engine.read_flash(lay.BOOT_ADDR, lay.BOOT_SIZE),
-        slot=engine.read_flash(lay.APP_SLOT_ADDR, slot_len),
+        boot=engine.read_flash(lay.boot.addr, lay.boot.size),
+        slot=engine.read_flash(lay.app_slot.addr, slot_len),
         cpu=engine.cpu_state(), ready=ready, elapsed_ns=engine.now_ns - t0,
         bound_ns=bound_ns, committed=committed,
     )
@@ -158,11 +151,11 @@ class CutRunner:
                  flash_dir: Path | None = None, dedup: bool = True) -> None:
         self.engine = CutEngine(make_engine())
         self.scenario = scenario
-        self.options = options
+        self.options = replace(options, device=scenario.device)
+        self.layout = lay = scenario.device.layout
         self.spacing = spacing      # where marks start (None: at step starts only)
         self.flash_dir = flash_dir
         self.dedup = dedup          # False: run every recovery (to check the dedup)
-        lay = layout.load()
         # Each sector as (offset in a flash image, size).
         self.sectors = [(a - lay.FLASH_BASE_ADDR, n)
                         for a, n in zip(lay.sector_addrs, lay.sector_sizes, strict=True)]
@@ -174,7 +167,7 @@ class CutRunner:
         eng, sc = self.engine, self.scenario
         sc.prepare(eng)
         facts = sc.facts(eng)
-        initial = flash_image(eng)
+        initial = flash_image(eng, self.layout)
         eng.reset_trace()
         snaps: list[Snap] = []
         steps = sc.steps()
@@ -209,7 +202,7 @@ class CutRunner:
                 else:
                     ready = wait_ready(eng, sc.state, SETTLE, sc.ready, sc.bound_ns,
                                        sc.run_until(eng))
-                    commit = oracle.commit_point(eng.flash_trace(), initial, facts.new_digest)
+                    commit = oracle.commit_point(eng.flash_trace(), initial, facts)
                     settled = True
                     obs = observe(eng, facts, ready, int(sc.state[SETTLE]["t0"]), sc.bound_ns,
                                   commit is not None)
@@ -225,7 +218,7 @@ class CutRunner:
         assert judgement is not None
         trace = list(eng.flash_trace())
         if not settled:
-            commit = oracle.commit_point(trace, initial, facts.new_digest)
+            commit = oracle.commit_point(trace, initial, facts)
         return Golden(trace, snaps, initial, facts, judgement, eng.uart().text[uart_start:],
                       commit)
 
@@ -282,7 +275,7 @@ class CutRunner:
         started = time.perf_counter()
         golden_op = self.golden.trace[path[0].op_index] if path[0].op_index < len(
             self.golden.trace) else None
-        phase = phase_of(golden_op).value if golden_op else "?"
+        phase = phase_of(golden_op, self.layout).value if golden_op else "?"
         op_info: dict[str, object] = {} if golden_op is None else {
             "kind": golden_op.kind.value, "addr": golden_op.addr, "sector": golden_op.sector}
         try:
@@ -316,7 +309,7 @@ class CutRunner:
         uart_parts: list[str] = []
         ran = False
         for level in range(len(path)):
-            flash = flash_image(eng)
+            flash = flash_image(eng, self.layout)
             committed = committed or committed_in(flash, facts)
             rest = format_path(path[level + 1 :])
             digests = judged.digests(flash)
@@ -338,8 +331,8 @@ class CutRunner:
             if isinstance(step, _Outcome):
                 return step, first_state, "".join(uart_parts) + step.uart, ran
             if found is not None:      # the flash the next cut left, as the judged run did
-                after = step.apply(flash)
-                base = layout.load().FLASH_BASE_ADDR
+                after = step.apply(flash, self.layout)
+                base = self.layout.FLASH_BASE_ADDR
                 for off, size in self.sectors:
                     if after[off : off + size] != flash[off : off + size]:
                         eng.write_flash(base + off, after[off : off + size])
@@ -391,7 +384,8 @@ class CutRunner:
             judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed),
                                      facts)
         depended = eng.flash_depended()
-        return _Outcome(judgement, eng.now_ns - t0, eng.uart().text[text0:], flash_image(eng),
+        return _Outcome(judgement, eng.now_ns - t0, eng.uart().text[text0:],
+                        flash_image(eng, self.layout),
                         list(eng.flash_trace())), depended
 
     def _save_flash(self, path: CutPath, flash: bytes, uart: str) -> str:

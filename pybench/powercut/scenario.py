@@ -10,6 +10,10 @@ which is saved and loaded with every snapshot (as the network host is).
 
 After the last step the campaign waits itself for the application's ready line
 (runner.settle): that wait is where the bootloader copies the image down.
+
+Everything about the device (its layout, metadata, console lines, transports and how it
+restarts) comes from its description; the files (bootloader, old and new image) default
+to the description's and may be replaced.
 """
 
 from __future__ import annotations
@@ -22,15 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pybench import layout
+from pybench.device import metadata
+from pybench.device.model import Device
+from pybench.device.program import program_factory
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
-from pybench.journal import JournalRecord, State
 from pybench.powercut.oracle import UpdateFacts
-from pybench.powercut.settle import DEFAULT_BOUND_NS, RunUntil, wait_ready
-
-# The mini application's "app: mini v2 running", the full one's "net: up".
-READY_PATTERN = r"^app: .*\brunning\b|^net: up\b"
+from pybench.powercut.settle import RunUntil, wait_ready
 
 
 class StepFailed(BenchError):
@@ -49,16 +51,20 @@ class Scenario(ABC):
 
     via: str = "?"
 
-    def __init__(self, boot: Path, old_image: Path, new_image: Path, platform: Path) -> None:
-        self.boot, self.platform = boot, platform
-        self.old_path, self.new_path = old_image, new_image
-        self.old = _read(old_image)
-        self.new = _read(new_image)
-        if not boot.is_file():
-            raise BenchError(f"{boot}: bootloader ELF not found (run `make firmware`)")
+    def __init__(self, device: Device, boot: Path | None = None, old_image: Path | None = None,
+                 new_image: Path | None = None, platform: Path | None = None) -> None:
+        self.device = device
+        self.boot = boot or device.firmware.bootloader
+        self.platform = platform or device.board.platform
+        self.old_path = old_image or _role(device, "old")
+        self.new_path = new_image or _role(device, "new")
+        self.old = _read(self.old_path, device)
+        self.new = _read(self.new_path, device)
+        if not self.boot.is_file():
+            raise BenchError(f"{self.boot}: bootloader ELF not found (run `make firmware`)")
         self.state: dict[str, Any] = {}
-        self.ready = READY_PATTERN           # the application's ready line (a regex)
-        self.bound_ns = DEFAULT_BOUND_NS     # how long any wait may take
+        self.ready = device.console.ready               # the application's ready line
+        self.bound_ns = device.oracle.recovery_bound_ns  # how long any wait may take
 
     def run_until(self, engine: Engine) -> RunUntil | None:
         """How to run the board while waiting (None: engine.run, nobody on the wire)."""
@@ -72,19 +78,15 @@ class Scenario(ABC):
                              f"{self.bound_ns / 1e9:g} s")
 
     def facts(self, engine: Engine) -> UpdateFacts:
-        """Call after prepare(): the bootloader sector as programmed is part of the facts."""
-        boot = layout.load().boot
-        return UpdateFacts(self.old, self.new, engine.read_flash(boot.addr, boot.size))
+        """Call after prepare(): the bootloader region as programmed is part of the facts."""
+        boot = self.device.layout.boot
+        return UpdateFacts(self.old, self.new, engine.read_flash(boot.addr, boot.size),
+                           self.device)
 
     def prepare(self, engine: Engine) -> None:
         """The factory state: bootloader and old image in flash, board unpowered."""
-        lay = layout.load()
         engine.load_platform(self.platform)
-        # A factory programmer starts from an erased chip: every journal and slot byte
-        # not written below must read 0xFF, as the journal scan expects of empty slots.
-        engine.write_flash(lay.FLASH_BASE_ADDR, b"\xff" * lay.FLASH_TOTAL_SIZE)
-        engine.load_elf(self.boot)
-        engine.write_flash(lay.APP_SLOT_ADDR, self.old)
+        program_factory(engine, self.device, boot=self.boot, application=self.old_path)
 
     @abstractmethod
     def steps(self) -> list[Step]: ...
@@ -107,38 +109,45 @@ class Scenario(ABC):
         self.state = copy.deepcopy(saved)
 
 
-def _read(path: Path) -> bytes:
+def _role(device: Device, role: str) -> Path:
+    found = device.firmware.images.get(role)
+    if found is None:
+        raise BenchError(f"{device.source}: firmware.images has no {role!r} image (give "
+                         f"--{'from' if role == 'old' else 'to'} FILE)")
+    return found.path
+
+
+def _read(path: Path, device: Device) -> bytes:
     try:
         data = path.read_bytes()
+    except IsADirectoryError:
+        raise BenchError(f"{path}: is a folder, not an image") from None
     except OSError as e:
         raise BenchError(f"{path}: cannot read the image: {e.strerror}") from None
-    lay = layout.load()
-    if len(data) <= lay.IMAGE_HEADER_SIZE or len(data) > lay.APP_SLOT_SIZE:
-        raise BenchError(f"{path}: {len(data)} bytes is not an image that fits the slot")
+    slot = device.layout.app_slot
+    if len(data) <= device.image.header_size or len(data) > slot.size:
+        raise BenchError(f"{path}: {len(data)} bytes is not an image that fits the "
+                         f"{slot.name} region ({slot.size} bytes)")
     return data
 
 
-def staged_record(image: bytes, seq: int = 1) -> JournalRecord:
-    """The STAGED record the staging writer appends once an image is verified."""
-    from pybench.image.format import ImageHeader
-
-    header = ImageHeader.unpack(image)
-    return JournalRecord(seq=seq, state=State.STAGED, image_size=len(image),
-                         image_version=header.image_version, digest=header.body_sha256)
-
-
 class BackdoorScenario(Scenario):
-    """The upload already happened: the new image is in staging with its STAGED record,
-    written with write_flash; power on and the bootloader copies it down. Cuts cover
-    the copy-down only; every cut is after the commit, so the new image must win."""
+    """The upload already happened: the new image is in the staging region with the
+    metadata that says "staged" (a STAGED journal record, a flag word), written with
+    write_flash; power on and the bootloader copies it down. Cuts cover the copy-down
+    only; every cut is after the commit, so the new image must win."""
 
     via = "backdoor"
 
     def prepare(self, engine: Engine) -> None:
         super().prepare(engine)
-        lay = layout.load()
-        engine.write_flash(lay.STAGING_ADDR, self.new)
-        engine.write_flash(lay.JOURNAL_A_ADDR, staged_record(self.new).encode())
+        backdoor = self.device.transports.backdoor
+        if backdoor is None:
+            raise BenchError(f"--via backdoor: {self.device.source} has no "
+                             "[transport.backdoor]")
+        engine.write_flash(self.device.layout.region(backdoor.region).addr, self.new)
+        for addr, data in metadata.staged_writes(self.device, self.new):
+            engine.write_flash(addr, data)
 
     def steps(self) -> list[Step]:
         return [Step("power-on", lambda engine: engine.power_on())]
@@ -167,7 +176,7 @@ class NetworkScenario(Scenario):
     def prepare(self, engine: Engine) -> None:
         super().prepare(engine)
         self.engine = engine
-        self.net.attach(engine, seed=self.seed)
+        self.net.attach(engine, self.device, seed=self.seed)
 
     def run_until(self, engine: Engine) -> RunUntil | None:
         wire = self.net.bench(engine).wire
@@ -184,15 +193,15 @@ class NetworkScenario(Scenario):
 
     def _upload(self, engine: Engine) -> None:
         result = self.net.finish_upload(engine)
-        staged = getattr(result, "staging", "") or ""
-        if "staged" not in staged:
+        if not result.accepted:
             raise StepFailed(f"upload via {self.via}: the device did not stage the image "
                              f"({result})")
 
     def _reboot(self, engine: Engine) -> None:
-        status = self.net.reboot(engine)
-        if status != 202:
-            raise StepFailed(f"reboot: POST /reboot answered {status}")
+        try:
+            self.net.restart(engine, self.via)
+        except BenchError as e:
+            raise StepFailed(f"restart: {e}") from None
 
     def steps(self) -> list[Step]:
         return [
@@ -233,9 +242,13 @@ class NetworkScenario(Scenario):
         self.state = copy.deepcopy(state)
 
 
-def make_scenario(via: str, boot: Path, old: Path, new: Path, platform: Path) -> Scenario:
+def make_scenario(via: str, device: Device, boot: Path | None = None, old: Path | None = None,
+                  new: Path | None = None, platform: Path | None = None) -> Scenario:
     if via == "backdoor":
-        return BackdoorScenario(boot, old, new, platform)
+        return BackdoorScenario(device, boot, old, new, platform)
     if via in ("http", "tftp"):
-        return NetworkScenario(via, boot, old, new, platform)
+        if via not in device.transports.names:
+            raise BenchError(f"--via {via}: {device.name} offers no {via} upload "
+                             f"({device.source})")
+        return NetworkScenario(via, device, boot, old, new, platform)
     raise BenchError(f"--via {via}: choose http, tftp or backdoor")

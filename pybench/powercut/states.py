@@ -8,9 +8,10 @@ taken when the trace started, to find:
 - effective operations: those that change flash (a program of all-ones bits, or a
   program of what is already there, or an erase of an erased sector, changes nothing);
 - bursts: maximal runs of consecutive effective programs into one sector at ascending
-  contiguous addresses, outside the journal. Inside a burst, every intermediate state
-  is "the same data, partly written"; the states plan keeps the burst's edges (see
-  plan.py) and counts the rest as one state. Journal words are never grouped: the
+  contiguous addresses, outside the metadata regions (a journal, a flag word). Inside a
+  burst, every intermediate state is "the same data, partly written"; the states plan
+  keeps the burst's edges (see plan.py) and counts the rest as one state. Metadata
+  words are never grouped: the
   bootloader decides on a record field by field (a record with its state written but
   not its CRC, or its `copied` field still erased, is exactly what a bad journal
   reader trusts), so every partly written record is a state of its own.
@@ -23,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from pybench import layout
+from pybench.device.model import Layout
 from pybench.engine.base import FlashOp, FlashOpKind
 
 
@@ -35,11 +36,11 @@ class Burst:
     sector: int
 
 
-def replay(trace: Sequence[FlashOp], initial: bytes) -> Iterator[tuple[FlashOp, bool, bytearray]]:
+def replay(trace: Sequence[FlashOp], initial: bytes, lay: Layout
+           ) -> Iterator[tuple[FlashOp, bool, bytearray]]:
     """Apply the trace to a copy of `initial` (the whole flash when the trace started):
     yields each operation, whether it changed flash, and the flash after it (the same
     bytearray each time, updated in place: copy what you keep)."""
-    lay = layout.load()
     if len(initial) != lay.FLASH_TOTAL_SIZE:
         raise ValueError(f"initial flash is {len(initial)} bytes, not {lay.FLASH_TOTAL_SIZE}")
     flash = bytearray(initial)
@@ -56,22 +57,18 @@ def replay(trace: Sequence[FlashOp], initial: bytes) -> Iterator[tuple[FlashOp, 
         yield op, new != old, flash
 
 
-def effective_ops(trace: Sequence[FlashOp], initial: bytes | None) -> list[bool]:
+def effective_ops(trace: Sequence[FlashOp], initial: bytes | None, lay: Layout) -> list[bool]:
     """For each operation: does it change flash? `initial` is the whole flash when the
     trace started; without it, every erase counts as a change and a program does when
     its value has a zero bit."""
     if initial is not None:
-        return [changed for _, changed, _ in replay(trace, initial)]
+        return [changed for _, changed, _ in replay(trace, initial, lay)]
     ones = [(1 << (8 * op.size)) - 1 for op in trace]
     return [op.kind is FlashOpKind.ERASE or (op.value is not None and op.value != m)
             for op, m in zip(trace, ones, strict=True)]
 
 
-def _in_journal(addr: int) -> bool:
-    return any(addr in region for region in layout.load().journal)
-
-
-def bursts(trace: Sequence[FlashOp], effective: Sequence[bool]) -> list[Burst]:
+def bursts(trace: Sequence[FlashOp], effective: Sequence[bool], lay: Layout) -> list[Burst]:
     """The effective operations grouped into bursts (an erase is a burst of its own).
 
     Programs that change nothing (all-ones words in an image's padding) do not end a
@@ -88,7 +85,7 @@ def bursts(trace: Sequence[FlashOp], effective: Sequence[bool]) -> list[Burst]:
             continue
         continues = (
             open_run and op.addr == expect and op.sector == out[-1].sector
-            and not _in_journal(op.addr)
+            and not any(op.addr in r for r in lay.metadata)
         )
         if continues:
             expect = op.addr + op.size

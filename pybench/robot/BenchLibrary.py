@@ -1,8 +1,11 @@
 """Robot Framework keywords for the bench, over pybench.net.scenarios.
 
-The engine comes from the Robot variable ${ENGINE} ("builtin" by default, or "renode"),
-so a suite runs unchanged on either: `robot --variable ENGINE:renode robot/`. Times
-given to keywords ("20 s", "500 ms") are virtual time of the board.
+The device comes from the Robot variable ${DEVICE} (a description file; by default
+$PYBENCH_DEVICE or, in a checkout, our sample device), the engine from ${ENGINE}
+("builtin" by default, or "renode"), so a suite runs unchanged on any device and either
+engine: `robot --variable DEVICE:devices/sample-flag.toml --variable ENGINE:renode robot/`.
+Images are named by their role in the description (old, new, newer...) or by a path.
+Times given to keywords ("20 s", "500 ms") are virtual time of the board.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ from robot.api import logger
 from robot.libraries.BuiltIn import BuiltIn
 from robot.utils import timestr_to_secs
 
-from pybench import layout
+from pybench.device.model import Device
+from pybench.device.select import device_from
 from pybench.engine.base import Engine
 from pybench.net import malformed, scenarios
 from pybench.net.upload import UploadResult
-from pybench.paths import build_dir, platform_file
 
 
 def _ns(timeout: str | float) -> int:
@@ -32,10 +35,19 @@ class BenchLibrary:
 
     ROBOT_LIBRARY_SCOPE = "SUITE"
 
-    def __init__(self) -> None:
+    def __init__(self, device: str | None = None) -> None:
+        self._device_arg = device
+        self._device: Device | None = None
         self._engine: Engine | None = None
         self._last: UploadResult | None = None
         self._output: Path | None = None
+
+    @property
+    def device(self) -> Device:
+        if self._device is None:
+            given = self._device_arg or BuiltIn().get_variable_value("${DEVICE}", None)
+            self._device = device_from(Path(given) if given else None)
+        return self._device
 
     @property
     def engine(self) -> Engine:
@@ -44,9 +56,11 @@ class BenchLibrary:
         return self._engine
 
     # --- board ---------------------------------------------------------------------------
-    def start_board(self, image: str = "app-v1.img", boot: str = "boot.elf",
+    def start_board(self, image: str = "old", boot: str | None = None,
                     engine: str | None = None, pcap: str | None = None, seed: int = 0) -> None:
-        """Build a board with `boot` and `image` (names in build/ or paths) and power it on.
+        """Build the device's board with `image` in its application slot (a role in the
+        description, or a path) and `boot` (default: the description's bootloader), and
+        power it on.
 
         The wire is recorded to `pcap` (default: the suite's name in Robot's output
         directory) and the console is written next to it at Stop Board.
@@ -55,9 +69,9 @@ class BenchLibrary:
         out_dir = Path(BuiltIn().get_variable_value("${OUTPUT DIR}", "."))
         suite = BuiltIn().get_variable_value("${SUITE NAME}", "suite").replace(" ", "_")
         self._output = Path(pcap) if pcap else out_dir / f"{suite}.pcap"
-        self._engine = scenarios.create_board(name, self._path(boot), self._path(image),
-                                              platform_file())
-        scenarios.attach(self._engine, seed=int(seed), pcap=self._output)
+        self._engine = scenarios.create_board(name, self.device, self._path(image),
+                                              Path(boot) if boot else None)
+        scenarios.attach(self._engine, self.device, seed=int(seed), pcap=self._output)
         self._engine.power_on()
         logger.info(f"board on {name} engine, wire recorded to {self._output}")
 
@@ -80,7 +94,7 @@ class BenchLibrary:
         return scenarios.wait_console(self.engine, pattern, _ns(timeout))
 
     def board_should_be_up(self, timeout: str = "20 s") -> str:
-        """Wait for the application's "net: up" line."""
+        """Wait for the application's ready line (the description's console.ready)."""
         return scenarios.boot_and_wait(self.engine, _ns(timeout))
 
     def console_should_contain(self, text: str) -> None:
@@ -113,31 +127,41 @@ class BenchLibrary:
             raise AssertionError(f"{request[:40]!r}: {response.status}, expected {status}")
         return response.text
 
-    def status_should_report(self, key: str, expected: Any) -> None:
-        """GET /status and compare one value; `key` may be dotted (journal.state)."""
-        value: Any = scenarios.status(self.engine)
+    def json_should_report(self, path: str, key: str, expected: Any) -> None:
+        """GET `path` (a JSON object) and compare one value; `key` may be dotted
+        (journal.state)."""
+        value: Any = scenarios.http_json(self.engine, path)
         for part in key.split("."):
             if not isinstance(value, dict) or part not in value:
-                raise AssertionError(f"/status has no {key!r}")
+                raise AssertionError(f"{path} has no {key!r}")
             value = value[part]
         if str(value) != str(expected):
-            raise AssertionError(f"/status {key} is {value!r}, expected {expected!r}")
+            raise AssertionError(f"{path} {key} is {value!r}, expected {expected!r}")
 
     def send_malformed_frames(self, *names: str) -> None:
         """Send the named malformed frames (all of pybench.net.malformed when none)."""
-        frames = [(n, malformed.frame(n)) for n in names] if names else malformed.all_frames()
         b = scenarios.bench(self.engine)
+        http = self.device.transports.http
+        tftp = self.device.transports.tftp
+        target = malformed.Target(b.host.mac, b.host.ip, self.device.network.mac, b.device_ip,
+                                  http_port=http.port if http else 80,
+                                  tftp_port=tftp.port if tftp else 69,
+                                  http_path=http.steps[-1].path if http else "/")
+        frames = [(n, malformed.frame(n, target)) for n in names] if names \
+            else malformed.all_frames(target)
         for name, frame in frames:
             logger.info(f"malformed: {name} ({len(frame)} bytes)")
             self.engine.send_frame(frame)
             b.wire.run_for(1_000_000)
 
     # --- updates -------------------------------------------------------------------------
-    def upload_image_via_http(self, image: str, mode: str = "multipart") -> UploadResult:
+    def upload_image_via_http(self, image: str, mode: str | None = None) -> UploadResult:
+        """Upload over the description's HTTP steps (`mode` multipart or raw changes how
+        the image is carried)."""
         return self._upload(image, "http", mode)
 
     def upload_image_via_tftp(self, image: str) -> UploadResult:
-        return self._upload(image, "tftp", "multipart")
+        return self._upload(image, "tftp", None)
 
     def upload_should_be_accepted(self) -> None:
         result = self._result()
@@ -155,23 +179,66 @@ class BenchLibrary:
             raise AssertionError(f"refusal {result.reason!r} / {result.staging!r} does not "
                                  f"mention {reason!r}")
 
-    def reboot_board(self) -> None:
-        status = scenarios.reboot(self.engine)
-        if status != 202:
-            raise AssertionError(f"POST /reboot answered {status}")
+    def restart_board(self, via: str = "http") -> None:
+        """Restart the device after an upload by `via`, as its description says."""
+        try:
+            logger.info(scenarios.restart(self.engine, via))
+        except scenarios.ScenarioError as e:
+            raise AssertionError(str(e)) from None
 
     def board_should_run_version(self, version: int, timeout: str = "30 s") -> None:
-        """Wait for "app: firmware v<version>" and "net: up", then check /status."""
+        """Wait for the line that says `version` runs (console.version) and the ready line;
+        then, where the description has an HTTP probe, ask it too."""
         scenarios.wait_version(self.engine, int(version), _ns(timeout))
-        self.status_should_report("version_number", int(version))
+        running = scenarios.probe_version(self.engine)
+        if running is not None and running != int(version):
+            raise AssertionError(f"the device's probe says version {running}, expected "
+                                 f"{version}")
+
+    def board_should_run_image(self, image: str, timeout: str = "30 s") -> None:
+        """`image` (a role or a path) runs: its version's line, the ready line, the probe."""
+        version = self._version(image)
+        if version is None:
+            raise AssertionError(f"{image}: no version known (give it in the description's "
+                                 "firmware.images)")
+        self.board_should_run_version(version, timeout)
+
+    def board_should_not_have_faulted(self) -> None:
+        """No fault event so far, and the CPU is not in a fault handler."""
+        faults = [e for e in self.engine.events() if e.kind == "fault"]
+        cpu = self.engine.cpu_state()
+        if faults or cpu.in_fault_handler or cpu.lockup:
+            raise AssertionError(f"the board faulted: {faults[-1].detail if faults else cpu}")
+
+    def console_should_show_version(self, version: int) -> None:
+        """Some console line so far says version `version` runs (console.version)."""
+        console = self.device.console
+        if not any(console.version_of(line) == int(version) for line in self.engine.uart().lines):
+            raise AssertionError(f"no console line says version {version} runs "
+                                 f"({console.version!r})")
+
+    def probe_should_report_version(self, version: int) -> None:
+        """The description's HTTP probe answers `version` (passes when there is no probe)."""
+        running = scenarios.probe_version(self.engine)
+        if running is not None and running != int(version):
+            raise AssertionError(f"the probe says version {running}, expected {version}")
+
+    def image_version(self, image: str) -> int:
+        version = self._version(image)
+        if version is None:
+            raise AssertionError(f"{image}: no version known")
+        return version
 
     def application_slot_should_hold(self, image: str) -> None:
-        self._slot_should_hold(layout.load().APP_SLOT_ADDR, image, "application slot")
+        self._slot_should_hold(self.device.layout.app_slot.addr, image, "application slot")
 
     def staging_slot_should_hold(self, image: str) -> None:
-        self._slot_should_hold(layout.load().STAGING_ADDR, image, "staging slot")
+        staging = self.device.layout.staging
+        if staging is None:
+            raise AssertionError(f"{self.device.name} has no staging region")
+        self._slot_should_hold(staging.addr, image, "staging slot")
 
-    def create_corrupt_image(self, fault: str, source: str = "app-v2.img") -> str:
+    def create_corrupt_image(self, fault: str, source: str = "new") -> str:
         """`python -m pybench image corrupt`: a bad copy of `source`; returns its path."""
         out_dir = Path(BuiltIn().get_variable_value("${OUTPUT DIR}", "."))
         out = out_dir / f"bad-{fault}.img"
@@ -183,12 +250,20 @@ class BenchLibrary:
         return str(out)
 
     # --- helpers -------------------------------------------------------------------------
-    def _upload(self, image: str, via: str, mode: str) -> UploadResult:
+    def _upload(self, image: str, via: str, mode: str | None) -> UploadResult:
         path = self._path(image)
         self._last = scenarios.upload(self.engine, scenarios.read_image(path), via=via,
                                       mode=mode, filename=path.name)
         logger.info(f"upload {via}: {self._last}")
         return self._last
+
+    def _version(self, image: str) -> int | None:
+        from pybench.net.cli import image_version
+
+        found = self.device.firmware.images.get(image)
+        if found is not None and found.version is not None:
+            return found.version
+        return image_version(self.device, scenarios.read_image(self._path(image)))
 
     def _result(self) -> UploadResult:
         if self._last is None:
@@ -202,7 +277,14 @@ class BenchLibrary:
             first = next(i for i, (a, b) in enumerate(zip(held, data, strict=True)) if a != b)
             raise AssertionError(f"{what} differs from {image} from byte {first:#x} on")
 
-    @staticmethod
-    def _path(name: str) -> Path:
+    def _path(self, name: str) -> Path:
+        """An image by its role in the description (old, new...), or a path."""
+        found = self.device.firmware.images.get(name)
+        if found is not None:
+            return found.path
         path = Path(name)
-        return path if path.is_absolute() or path.exists() else build_dir() / name
+        if not path.exists():
+            roles = ", ".join(self.device.firmware.images) or "none"
+            raise AssertionError(f"{name}: no such file, nor an image role of "
+                                 f"{self.device.name} ({roles})")
+        return path

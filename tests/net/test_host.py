@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from netfakes import FakeEngine, arp_reply, device_frame
+from sample_device import DEVICE_IP, DEVICE_MAC, HOST_IP, HOST_MAC, sample_host
 from scapy.layers.inet import ICMP, IP, UDP
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
 from scapy.utils import rdpcap
 
-from pybench.net.host import DEVICE_IP, DEVICE_MAC, HOST_IP, HOST_MAC, Host
 from pybench.net.pcap import PcapRecorder
 from pybench.net.wire import Wire
 
@@ -31,7 +31,7 @@ def _echo_peer(frame: bytes, now: int) -> list[tuple[int, bytes]]:
 
 def test_ping_resolves_arp_then_measures_rtt_in_virtual_time() -> None:
     engine = FakeEngine(_echo_peer)
-    wire = Wire(engine, Host())
+    wire = Wire(engine, sample_host())
     probe = wire.host.ping(DEVICE_IP, ident=0x42, seq=1, payload=b"abc")
     assert wire.run_until(lambda: probe.rtt_ns is not None, 100 * MS)
     # 10 us for the ARP reply, then 3 ms for the echo, counted from the ping call.
@@ -46,7 +46,7 @@ def test_ping_resolves_arp_then_measures_rtt_in_virtual_time() -> None:
 
 def test_unanswered_arp_is_retried_then_dropped() -> None:
     engine = FakeEngine(lambda frame, now: [])
-    wire = Wire(engine, Host())
+    wire = Wire(engine, sample_host())
     probe = wire.host.ping(DEVICE_IP, 1, 1)
     assert not wire.run_until(lambda: probe.rtt_ns is not None, 2_000 * MS)
     assert len(engine.received) == 5
@@ -55,7 +55,7 @@ def test_unanswered_arp_is_retried_then_dropped() -> None:
 
 def test_host_answers_arp_and_echo_requests_from_the_device() -> None:
     engine = FakeEngine(lambda frame, now: [])
-    wire = Wire(engine, Host())
+    wire = Wire(engine, sample_host())
     engine.emit(bytes(Ether(src=DEVICE_MAC, dst="ff:ff:ff:ff:ff:ff")
                       / ARP(op=1, hwsrc=DEVICE_MAC, psrc=DEVICE_IP, pdst=HOST_IP)))
     engine.emit(device_frame(IP(src=DEVICE_IP, dst=HOST_IP) / ICMP(type=8, id=7, seq=9)), 1000)
@@ -75,7 +75,7 @@ class _Sink:
 
 def test_udp_is_delivered_to_the_bound_port_without_ethernet_padding() -> None:
     engine = FakeEngine(lambda frame, now: [])
-    wire = Wire(engine, Host())
+    wire = Wire(engine, sample_host())
     sink = _Sink()
     wire.host.udp[5000] = sink
     frame = device_frame(IP(src=DEVICE_IP, dst=HOST_IP) / UDP(sport=7, dport=5000) / b"hi")
@@ -90,7 +90,7 @@ def test_pcap_holds_both_directions_with_virtual_times(tmp_path: Path) -> None:
     path = tmp_path / "wire.pcap"
     engine = FakeEngine(_echo_peer)
     with PcapRecorder(path) as recorder:
-        wire = Wire(engine, Host(), recorder=recorder)
+        wire = Wire(engine, sample_host(), recorder=recorder)
         probe = wire.host.ping(DEVICE_IP, 1, 1, b"payload")
         wire.run_until(lambda: probe.rtt_ns is not None, 100 * MS)
     packets = rdpcap(str(path))

@@ -8,8 +8,8 @@ from email.policy import HTTP
 
 import pytest
 from netfakes import FakeEngine, TcpPeer
+from sample_device import DEVICE_IP, sample_host
 
-from pybench.net.host import DEVICE_IP, Host
 from pybench.net.http import (
     HttpError,
     HttpExchange,
@@ -107,7 +107,7 @@ def test_body_ended_by_close_and_truncated_response() -> None:
 def test_exchange_over_the_tcp_client() -> None:
     reply = b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 17\r\n\r\nimage too large\r\n"
     peer = TcpPeer(mss=536, window=2048, respond=lambda req: reply)
-    wire = Wire(FakeEngine(peer), Host(seed=4))
+    wire = Wire(FakeEngine(peer), sample_host(seed=4))
     data = b"\x55" * 5000
     request = raw_request("/update", DEVICE_IP, data)
     exchange = HttpExchange(wire.host, DEVICE_IP, 80, request)

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sample_device import SAMPLE
 
-from pybench import layout
 from pybench.engine.base import Engine
 from pybench.net import scenarios
-from pybench.paths import build_dir, platform_file
+from pybench.paths import build_dir
 
+STAGING = SAMPLE.layout.staging.addr if SAMPLE.layout.staging else 0
+APP_SLOT = SAMPLE.layout.app_slot.addr
 SKIP_REASON = "needs build/app-v1.img and the built-in engine"
 
 
@@ -48,9 +50,8 @@ def firmware() -> Firmware:
 
 @pytest.fixture
 def board(firmware: Firmware, tmp_path: Path) -> Iterator[Engine]:
-    engine = scenarios.create_board("builtin", firmware.build / "boot.elf",
-                                    firmware.build / "app-v1.img", platform_file())
-    scenarios.attach(engine, seed=1, pcap=tmp_path / "wire.pcap")
+    engine = scenarios.create_board("builtin", SAMPLE)
+    scenarios.attach(engine, SAMPLE, seed=1, pcap=tmp_path / "wire.pcap")
     engine.power_on()
     scenarios.boot_and_wait(engine)
     yield engine
@@ -70,7 +71,7 @@ def _corrupt(firmware: Firmware, fault: str, tmp_path: Path) -> bytes:
 def test_ping_and_status(board: Engine) -> None:
     rtts = scenarios.ping(board, count=3)
     assert len(rtts) == 3 and all(rtt > 0 for rtt in rtts)
-    info = scenarios.status(board)
+    info = scenarios.http_json(board, "/status")
     assert info["version_number"] == 1
 
 
@@ -81,18 +82,18 @@ def test_http_upload_of_v2_then_reboot_runs_v2(board: Engine, firmware: Firmware
     result = scenarios.upload(board, image, via="http", mode=mode, filename="app-v2.img")
     assert result.accepted, result
     assert result.staging == f"staging: staged v2 ({len(image)} bytes)"
-    assert board.read_flash(layout.load().STAGING_ADDR, len(image)) == image
-    assert scenarios.reboot(board) == 202
+    assert board.read_flash(STAGING, len(image)) == image
+    scenarios.restart(board, "http")
     scenarios.wait_version(board, 2)
-    assert scenarios.status(board)["version_number"] == 2
-    assert board.read_flash(layout.load().APP_SLOT_ADDR, len(image)) == image
+    assert scenarios.http_json(board, "/status")["version_number"] == 2
+    assert board.read_flash(APP_SLOT, len(image)) == image
 
 
 def test_tftp_upload_of_v3(board: Engine, firmware: Firmware) -> None:
     image = firmware.image(3)
     result = scenarios.upload(board, image, via="tftp", filename="app-v3.img")
     assert result.accepted, result
-    assert scenarios.reboot(board) == 202
+    scenarios.restart(board, "http")
     scenarios.wait_version(board, 3)
 
 
@@ -102,7 +103,7 @@ def test_bad_image_is_rejected_and_v1_keeps_running(board: Engine, firmware: Fir
     result = scenarios.upload(board, _corrupt(firmware, fault, tmp_path), via="http")
     assert not result.accepted
     assert result.status in (400, 413, 422) and result.reason
-    assert scenarios.status(board)["version_number"] == 1
+    assert scenarios.http_json(board, "/status")["version_number"] == 1
 
 
 def test_upload_saved_midway_finishes_the_same_after_load(board: Engine,
@@ -120,11 +121,11 @@ def test_upload_saved_midway_finishes_the_same_after_load(board: Engine,
 
 
 def _app_slot(board: Engine, size: int) -> bytes:
-    return board.read_flash(layout.load().APP_SLOT_ADDR, size)
+    return board.read_flash(APP_SLOT, size)
 
 
 def test_status_page_and_json_reflect_staging(board: Engine, firmware: Firmware) -> None:
-    before = scenarios.status(board)
+    before = scenarios.http_json(board, "/status")
     # The first boot checked v1's signature and recorded it as installed.
     assert before["staging"]["state"] == "idle" and before["journal"]["state"] == "DONE"
     assert before["staged_version"] is None and before["min_version"] == 1
@@ -132,7 +133,7 @@ def test_status_page_and_json_reflect_staging(board: Engine, firmware: Firmware)
     assert page.status == 200 and "Firmware 1.0.0" in page.text and 'type="file"' in page.text
     image = firmware.image(2)
     assert scenarios.upload(board, image, via="http").accepted
-    after = scenarios.status(board)
+    after = scenarios.http_json(board, "/status")
     assert after["staging"]["state"] == "staged" and after["staging"]["bytes"] == len(image)
     assert (after["journal"]["state"], after["journal"]["image_version"]) == ("STAGED", 2)
     assert after["staged_version"] == 2
@@ -158,13 +159,13 @@ def test_upload_cut_off_midway_keeps_v1_and_a_retry_succeeds(
     b.host.forget_transfers()
     # Long enough for the device's TFTP retransmissions to give up (RFC 1350 timeouts).
     b.wire.run_until(lambda: False, 10 * scenarios.SECOND)
-    info = scenarios.status(board)
+    info = scenarios.http_json(board, "/status")
     assert info["version_number"] == 1 and info["staging"]["state"] != "staged"
     assert info["journal"]["state"] == "DONE" and info["journal"]["image_version"] == 1
     assert _app_slot(board, len(old)) == old
     retry = scenarios.upload(board, image, via=via, filename="app-v2.img")
     assert retry.accepted, retry
-    assert scenarios.reboot(board) == 202
+    scenarios.restart(board, "http")
     scenarios.wait_version(board, 2)
 
 

@@ -4,6 +4,7 @@ results, and an upload saved in its middle and finished twice from there."""
 from __future__ import annotations
 
 from netfakes import FakeEngine, TcpPeer
+from sample_device import SAMPLE
 
 from pybench.engine.base import UartLog
 from pybench.net import scenarios
@@ -44,7 +45,7 @@ class ScriptedDevice(FakeEngine):
 
 def test_wait_console_finds_lines_in_order_and_reports_timeouts() -> None:
     device = ScriptedDevice()
-    scenarios.attach(device)
+    scenarios.attach(device, SAMPLE)
     assert scenarios.wait_console(device, r"^net: link") == "net: link up"
     device.lines.append("net: up 192.168.7.2")
     assert scenarios.boot_and_wait(device) == "net: up 192.168.7.2"
@@ -58,7 +59,7 @@ def test_wait_console_finds_lines_in_order_and_reports_timeouts() -> None:
 
 def test_line_printed_while_the_board_runs_is_found_once() -> None:
     device = ScriptedDevice()
-    scenarios.attach(device)
+    scenarios.attach(device, SAMPLE)
     device.later = [(3 * SECOND, "net: up 192.168.7.2"), (4 * SECOND, "net: up again")]
     assert scenarios.boot_and_wait(device) == "net: up 192.168.7.2"
     assert 3 * SECOND <= device.now_ns < 4 * SECOND
@@ -67,7 +68,7 @@ def test_line_printed_while_the_board_runs_is_found_once() -> None:
 
 def test_http_upload_result_carries_status_reason_and_console_verdict() -> None:
     device = ScriptedDevice()
-    scenarios.attach(device, seed=3)
+    scenarios.attach(device, SAMPLE, seed=3)
     seen: list[tuple[int, int]] = []
     result = scenarios.upload(device, b"\x42" * 6000, via="http", mode="raw",
                               progress=lambda sent, total: seen.append((sent, total)))
@@ -79,7 +80,7 @@ def test_http_upload_result_carries_status_reason_and_console_verdict() -> None:
 
 def test_rejection_is_reported_not_raised() -> None:
     device = ScriptedDevice(verdict=b"rejected")
-    scenarios.attach(device)
+    scenarios.attach(device, SAMPLE)
     result = scenarios.upload(device, b"\x00" * 1000, via="http")
     assert not result.accepted
     assert (result.status, result.reason) == (422, "digest mismatch")
@@ -88,7 +89,7 @@ def test_rejection_is_reported_not_raised() -> None:
 
 def test_upload_saved_in_the_middle_finishes_identically_after_load() -> None:
     device = ScriptedDevice()
-    scenarios.attach(device, seed=9)
+    scenarios.attach(device, SAMPLE, seed=9)
     image = bytes(i % 241 for i in range(20_000))
     scenarios.start_upload(device, image, via="http", mode="multipart", filename="v2.img")
     b = scenarios.bench(device)

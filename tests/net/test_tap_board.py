@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sample_device import DEVICE_IP, HOST_IP, HOST_MAC, SAMPLE
 
 from pybench.net import scenarios as sc
-from pybench.net.host import DEVICE_IP, HOST_MAC
 from pybench.net.tap import Namespace, TapBridge, TapPort, tap_unavailable_reason
-from pybench.paths import platform_file
 
 pytestmark = pytest.mark.tap
 
@@ -29,8 +28,8 @@ def board(built: Path) -> Iterator[object]:
     reason = tap_unavailable_reason()
     if reason:
         pytest.skip(reason)
-    engine = sc.create_board("builtin", built / "boot.elf", built / "app-v1.img",
-                             platform_file())
+    engine = sc.create_board("builtin", SAMPLE)
+    sc.attach(engine, SAMPLE)
     engine.power_on()
     sc.boot_and_wait(engine)
     sc.detach(engine)   # from here on the TAP is the only thing on the wire
@@ -42,7 +41,7 @@ def board(built: Path) -> Iterator[object]:
 def port() -> Iterator[tuple[Namespace, TapPort]]:
     tag = f"{os.getpid() % 100000}"
     with Namespace(f"pbcurl{tag}") as ns:
-        tap = TapPort(ns, f"pbcurl{tag}", "192.168.7.1/24", HOST_MAC)
+        tap = TapPort(ns, f"pbcurl{tag}", f"{HOST_IP}/24", HOST_MAC)
         try:
             yield ns, tap
         finally:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import itertools
 
 from netfakes import FakeEngine, TcpPeer
+from sample_device import DEVICE_IP, sample_host
 from scapy.layers.inet import TCP
 from scapy.layers.l2 import Ether
 
-from pybench.net.host import DEVICE_IP, Host
 from pybench.net.tcp import TcpConfig, TcpConnection, TcpState
 from pybench.net.wire import Wire
 
@@ -19,7 +19,7 @@ SECOND = 1_000_000_000
 def _open(peer: TcpPeer, config: TcpConfig | None = None, seed: int = 1
           ) -> tuple[Wire, TcpConnection, FakeEngine]:
     engine = FakeEngine(peer)
-    wire = Wire(engine, Host(seed=seed))
+    wire = Wire(engine, sample_host(seed))
     conn = TcpConnection(wire.host, DEVICE_IP, 80, config=config)
     conn.connect()
     return wire, conn, engine
@@ -131,7 +131,7 @@ def test_refused_connection_reports_the_port() -> None:
 def test_unanswered_syn_is_retried_then_given_up() -> None:
     engine = FakeEngine(lambda frame, now: TcpPeer()(frame, now) if b"\x08\x06" in frame[12:14]
                         else [])
-    wire = Wire(engine, Host(seed=3))
+    wire = Wire(engine, sample_host(seed=3))
     conn = TcpConnection(wire.host, DEVICE_IP, 80,
                          config=TcpConfig(rto_initial_ns=100 * MS, max_retries=3))
     conn.connect()

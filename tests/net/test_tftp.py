@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from netfakes import FakeEngine, TftpPeer
+from sample_device import DEVICE_IP, sample_host
 
-from pybench.net.host import DEVICE_IP, Host
 from pybench.net.tftp import (
     ERR_OPTION,
     ERR_UNKNOWN_TID,
@@ -20,6 +20,7 @@ from pybench.net.tftp import (
     encode_oack,
     encode_wrq,
 )
+from pybench.net.transport import TftpTransport
 from pybench.net.wire import Wire
 
 MS = 1_000_000
@@ -58,7 +59,7 @@ def test_decode_rejects_garbage() -> None:
 
 
 def _write(peer: TftpPeer, data: bytes, **kwargs: int) -> tuple[TftpWriter, Wire]:
-    wire = Wire(FakeEngine(peer), Host(seed=2))
+    wire = Wire(FakeEngine(peer), sample_host(seed=2))
     writer = TftpWriter(wire.host, DEVICE_IP, "app-v3.img", data, **kwargs)
     writer.start()
     wire.run_until(lambda: writer.done, 60 * SECOND)
@@ -118,20 +119,51 @@ def test_bigger_blksize_than_asked_is_refused_with_error_8() -> None:
     assert peer.errors_seen == [(ERR_OPTION, "server chose blksize '9000'")]
 
 
-def test_silent_server_times_out_after_bounded_retries() -> None:
-    wire = Wire(FakeEngine(lambda frame, now: TftpPeer()(frame, now)
-                           if frame[12:14] == b"\x08\x06" else []), Host(seed=2))
-    writer = TftpWriter(wire.host, DEVICE_IP, "x.img", b"1234", timeout_ns=100 * MS, retries=3)
+def _silent_wire() -> Wire:
+    """A device that answers ARP and nothing else."""
+    return Wire(FakeEngine(lambda frame, now: TftpPeer()(frame, now)
+                           if frame[12:14] == b"\x08\x06" else []), sample_host(seed=2))
+
+
+def _wrq_times(wire: Wire) -> list[int]:
+    engine = wire.engine
+    assert isinstance(engine, FakeEngine)
+    return [t for t, f in engine.received if f[12:14] == b"\x08\x00"]
+
+
+def test_silent_server_gets_doubling_waits_then_the_client_gives_up() -> None:
+    wire = _silent_wire()
+    writer = TftpWriter(wire.host, DEVICE_IP, "x.img", b"1234", timeout_ns=100 * MS,
+                        server_timeout_ns=2 * SECOND)
     writer.start()
     assert wire.run_until(lambda: writer.done, 10 * SECOND)
     assert writer.error is not None and writer.error.code is None
-    assert "no answer to request after 3 retransmissions" in writer.error.message
-    assert wire.engine.now_ns == 400 * MS
+    assert writer.error.message.endswith("no answer to request for 2 s (4 retransmissions)")
+    # The first request waits for the ARP reply; the waits count from when it was queued.
+    assert [t // MS for t in _wrq_times(wire)[1:]] == [100, 300, 700, 1500]
+    assert wire.engine.now_ns == 2 * SECOND
+
+
+def test_retry_cap_still_ends_early_when_asked() -> None:
+    wire = _silent_wire()
+    writer = TftpWriter(wire.host, DEVICE_IP, "x.img", b"1234", timeout_ns=100 * MS,
+                        retries=2)
+    writer.start()
+    assert wire.run_until(lambda: writer.done, 10 * SECOND)
+    assert writer.error is not None
+    assert "no answer to request after 2 retransmissions" in writer.error.message
+    assert len(_wrq_times(wire)) == 3
+
+
+def test_waits_must_fit_in_the_server_timeout() -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        TftpWriter(sample_host(), DEVICE_IP, "x.img", b"", timeout_ns=2 * SECOND,
+                   server_timeout_ns=SECOND)
 
 
 def test_packet_from_another_port_gets_unknown_tid() -> None:
     peer = TftpPeer(oack={"blksize": "512"})
-    wire = Wire(FakeEngine(peer), Host(seed=2))
+    wire = Wire(FakeEngine(peer), sample_host(seed=2))
     writer = TftpWriter(wire.host, DEVICE_IP, "x.img", b"z" * 2000, blksize=512)
     writer.start()
     assert wire.run_until(lambda: writer.block == 2, SECOND)
@@ -147,3 +179,49 @@ def test_packet_from_another_port_gets_unknown_tid() -> None:
     errors = [Ether(f)[UDP] for _, f in engine.received
               if UDP in Ether(f) and Ether(f)[UDP].dport == 41111]
     assert len(errors) == 1 and decode(bytes(errors[0].payload)).code == ERR_UNKNOWN_TID
+
+
+def test_server_that_erases_7_s_before_its_first_ack() -> None:
+    """The waits double while the server erases; its answers to our retransmitted requests
+    (each a transfer of its own, from another port) get ERROR 5, and the file goes to the
+    first transfer only."""
+    data = bytes(i % 251 for i in range(3000))
+    peer = TftpPeer(oack=None, stall_ns=7 * SECOND, tid_per_request=True)
+    wire = Wire(FakeEngine(peer), sample_host(seed=2))
+    transport = TftpTransport()      # 0.5 s first wait, the server may take 10 s
+    writer = TftpWriter(wire.host, DEVICE_IP, transport.filename, data,
+                        blksize=transport.blksize, timeout_ns=int(transport.timeout_s * SECOND),
+                        server_timeout_ns=int(transport.server_timeout_s * SECOND))
+    writer.start()
+    assert wire.run_until(lambda: writer.done, 60 * SECOND)
+    writer.check()
+    assert [t // MS for t, _ in peer.requests] == [0, 500, 1500, 3500]
+    assert peer.file() == data and peer.data_ports == {peer.tid}
+    assert peer.error_ports == [peer.tid + 1, peer.tid + 2, peer.tid + 3]
+    assert {code for code, _ in peer.errors_seen} == {ERR_UNKNOWN_TID}
+    assert writer.tid == peer.tid and writer.stray_answers == 3
+
+
+def test_constant_short_waits_would_give_up_on_the_erasing_server() -> None:
+    """What the client did before: 0.5 s x 5, then failure while the server still erases."""
+    peer = TftpPeer(oack=None, stall_ns=7 * SECOND)
+    wire = Wire(FakeEngine(peer), sample_host(seed=2))
+    writer = TftpWriter(wire.host, DEVICE_IP, "x.bin", b"x" * 100, blksize=None,
+                        timeout_ns=500 * MS, server_timeout_ns=3 * SECOND)
+    writer.start()
+    assert wire.run_until(lambda: writer.done, 60 * SECOND)
+    assert writer.error is not None and "no answer to request for 3 s" in writer.error.message
+    assert peer.blocks == {}
+
+
+def test_progress_resets_the_wait() -> None:
+    """After a stall, a lost block is sent again after the first wait, not a doubled one."""
+    peer = TftpPeer(oack=None, stall_ns=2 * SECOND, lose_acks={2})
+    wire = Wire(FakeEngine(peer), sample_host(seed=2))
+    writer = TftpWriter(wire.host, DEVICE_IP, "x.bin", b"y" * 1500, blksize=None,
+                        timeout_ns=300 * MS)
+    writer.start()
+    assert wire.run_until(lambda: writer.done, 60 * SECOND)
+    writer.check()
+    sends_of_2 = [t for t, block in peer.data_times if block == 2]
+    assert len(sends_of_2) == 2 and sends_of_2[1] - sends_of_2[0] == 300 * MS

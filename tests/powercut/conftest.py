@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pc_fakeboard import FakeBoard
 from pc_types import CampaignFn
+from sample_device import SAMPLE
 
 from pybench import layout
 from pybench.image.format import build_image
@@ -46,7 +47,7 @@ def fake_campaign(images: tuple[Path, Path, Path], tmp_path: Path) -> CampaignFn
         opts = PlanOptions(**{"kind": PlanKind.EXHAUSTIVE, **plan})  # type: ignore[arg-type]
         config = CampaignConfig(
             make_engine=lambda: FakeBoard(bug),
-            make_scenario=lambda: BackdoorScenario(boot, old, new, tmp_path / "fake.repl"),
+            make_scenario=lambda: BackdoorScenario(SAMPLE, boot, old, new, tmp_path / "fake.repl"),
             options=opts, jobs=jobs, flash_dir=tmp_path / "cuts", quiet=True,
             repro="pybench powercut --via backdoor")
         return run_campaign(config)

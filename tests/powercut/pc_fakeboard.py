@@ -116,7 +116,7 @@ class _Planner:
         if slot is None:
             self.actions += [("print", "boot: no valid image"), ("halt",)]
         else:
-            self.actions += [("jump",), ("print", f"app: fake v{slot.image_version} running")]
+            self.actions += [("jump",), ("print", f"app: mini v{slot.image_version} running")]
         return self.actions
 
     def copy_down(self, cur: journal.JournalRecord) -> None:

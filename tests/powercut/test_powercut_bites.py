@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sample_device import SAMPLE
 
 from pybench.image import signing
 from pybench.image.format import padded, parse_image
@@ -59,7 +60,7 @@ def _campaign(built: Path, boot: Path, new: Path, plan: PlanOptions) -> Campaign
         pytest.skip(f"{boot} or {old} missing: run `make firmware`")
     config = CampaignConfig(
         make_engine=BuiltinEngine,
-        make_scenario=lambda: BackdoorScenario(boot, old, new, platform_file()),
+        make_scenario=lambda: BackdoorScenario(SAMPLE, boot, old, new, platform_file()),
         options=plan, jobs=2, quiet=True)
     return run_campaign(config)
 

@@ -10,6 +10,7 @@ import itertools
 from pathlib import Path
 
 import pytest
+from sample_device import SAMPLE
 
 from pybench import layout
 from pybench.image import signing
@@ -63,7 +64,7 @@ def test_backdoor_copy_down(built: Path, small_image: Path, plan: PlanOptions) -
     elf = built / "boot.elf"
 
     def scenario() -> BackdoorScenario:
-        sc = BackdoorScenario(elf, built / "mini-v1.img", small_image, platform_file())
+        sc = BackdoorScenario(SAMPLE, elf, built / "mini-v1.img", small_image, platform_file())
         sc.ready = r"^app: mini v2 running"
         return sc
 
@@ -77,7 +78,7 @@ def test_http_upload_and_copy_down(built: Path) -> None:
     plan = PlanOptions(kind=PlanKind.RANDOM, random_count=10, seed=2)
 
     def scenario() -> object:
-        return make_scenario("http", built / "boot.elf", built / "app-v1.img",
+        return make_scenario("http", SAMPLE, built / "boot.elf", built / "app-v1.img",
                              built / "app-v2.img", platform_file())
 
     fast, slow = _campaign(scenario, plan, True), _campaign(scenario, plan, False)
@@ -92,8 +93,9 @@ def test_the_upload_keeps_snapshots_along_the_way(built: Path) -> None:
 
     config = CampaignConfig(
         make_engine=BuiltinEngine,
-        make_scenario=lambda: make_scenario("http", built / "boot.elf", built / "app-v1.img",
-                                            built / "app-v2.img", platform_file()),
+        make_scenario=lambda: make_scenario("http", SAMPLE, built / "boot.elf",
+                                            built / "app-v1.img", built / "app-v2.img",
+                                            platform_file()),
         options=PlanOptions())
     runner = prepared_runner(config)
     assert runner.golden_ok()

@@ -5,8 +5,9 @@ from dataclasses import replace
 
 import pytest
 from pc_traces import erased_flash, update_trace
+from sample_device import SAMPLE
 
-from pybench import journal, layout
+from pybench import journal
 from pybench.engine.base import CpuState
 from pybench.powercut.oracle import (
     Observation,
@@ -27,9 +28,9 @@ def _image(tag: int) -> bytes:
 
 OLD, NEW = _image(1), _image(2)
 BOOT = b"\x42" * 64
-FACTS = UpdateFacts(OLD, NEW, BOOT)
-APP_PC = layout.load().APP_LOAD_ADDR + 0x40
-BOOT_PC = layout.load().BOOT_ADDR + 0x100
+FACTS = UpdateFacts(OLD, NEW, BOOT, SAMPLE)
+APP_PC = SAMPLE.layout.app_slot.addr + HEADER + 0x40
+BOOT_PC = SAMPLE.layout.boot.addr + 0x100
 RUNNING = CpuState(APP_PC, 0x2001FF00, 0, False)
 
 
@@ -63,10 +64,15 @@ def test_each_verdict(kw: dict[str, object], verdict: Verdict) -> None:
 
 def test_reasons_locate_the_damage() -> None:
     j = judge(obs(boot=b"\x42" * 10 + b"\x00" * 54), FACTS)
-    assert f"0x{layout.load().BOOT_ADDR + 10:08x}" in j.reason
+    assert f"0x{SAMPLE.layout.boot.addr + 10:08x}" in j.reason
 
 
 DIGEST = hashlib.sha256(b"new").digest()
+
+
+def _facts(body: bytes) -> UpdateFacts:
+    """Facts of an update to an image whose body is `body` (its digest names it)."""
+    return UpdateFacts(OLD, bytes(HEADER) + body, BOOT, SAMPLE)
 
 
 def _journal(*records: journal.JournalRecord) -> tuple[bytes, bytes]:
@@ -86,14 +92,14 @@ def test_holds_commit_wants_a_valid_record_for_the_new_digest() -> None:
 def test_commit_point_is_the_last_word_of_the_staged_record() -> None:
     trace = update_trace(data_words=8, digest=DIGEST)
     # staging erase 0, data 1..8, STAGED record 9..24 (its CRC word last)
-    assert commit_point(trace, erased_flash(), DIGEST) == 24
-    assert commit_point(trace, erased_flash(), b"\x01" * 32) is None
+    assert commit_point(trace, erased_flash(), _facts(b"new")) == 24
+    assert commit_point(trace, erased_flash(), _facts(b"another")) is None
 
 
 def test_commit_point_before_the_trace() -> None:
-    lay = layout.load()
+    lay = SAMPLE.layout
     flash = bytearray(erased_flash())
     rec = journal.JournalRecord(1, journal.State.STAGED, 0, 100, 2, DIGEST).encode()
-    off = lay.JOURNAL_A_ADDR - lay.FLASH_BASE_ADDR
+    off = lay.region("journal-a").addr - lay.FLASH_BASE_ADDR
     flash[off : off + len(rec)] = rec
-    assert commit_point(update_trace(), bytes(flash), DIGEST) == -1
+    assert commit_point(update_trace(), bytes(flash), _facts(b"new")) == -1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pc_types import CampaignFn
+from sample_device import SAMPLE
 
 from pybench.engine.base import CutMode, PowerCut
 from pybench.powercut.cutspec import format_path
@@ -60,7 +61,7 @@ def test_replaying_one_cut_gives_the_campaign_verdict(
     result = fake_campaign(bug="done-early", kind=PlanKind.BOUNDARIES)
     boot, old, new = images
     runner = CutRunner(lambda: FakeBoard("done-early"),
-                       BackdoorScenario(boot, old, new, tmp_path / "fake.repl"),
+                       BackdoorScenario(SAMPLE, boot, old, new, tmp_path / "fake.repl"),
                        PlanOptions(), Spacing(7_000, 50))
     for r in result.results[::3]:
         assert runner.run(r.path).verdict is r.verdict, format_path(r.path)
@@ -71,7 +72,7 @@ def test_cut_beyond_the_trace_is_reported_as_missed(
     from pc_fakeboard import FakeBoard
 
     boot, old, new = images
-    runner = CutRunner(FakeBoard, BackdoorScenario(boot, old, new, tmp_path / "x.repl"),
+    runner = CutRunner(FakeBoard, BackdoorScenario(SAMPLE, boot, old, new, tmp_path / "x.repl"),
                        PlanOptions())
     n = len(runner.golden.trace)
     assert runner.run((PowerCut(n + 5, CutMode.BEFORE),)).verdict is Verdict.CUT_MISSED

@@ -34,15 +34,23 @@ def test_repl_copy_command(tmp_path: Path) -> None:
     assert repl_copy_main([str(tmp_path / "missing.repl"), str(out)]) == 2
 
 
-def test_setup_connects_console_tester_and_frame_hook() -> None:
-    cmds = bs.setup_commands(Path("/w/board.repl"), 4567, Path("/p/frames_out.py"))
+def test_setup_erases_flash_registers_a_reset_macro_and_records() -> None:
+    cmds = bs.setup_commands(Path("/w/board.repl"), Path("/p/recorders.py"), 0x08000000,
+                             "flash", 0x100000)
     assert cmds == [
         'mach create "stm32f407"',
+        "emulation SetGlobalAdvanceImmediately true",
         "machine LoadPlatformDescription @/w/board.repl",
-        'emulation CreateServerSocketTerminal 4567 "term" false',
+        "sysbus.flash SetRange 0 0x100000 0xFF",
+        'macro reset "cpu VectorTableOffset 0x08000000"',
+        "include @/p/recorders.py",
+    ]
+
+
+def test_console_terminal_for_a_person() -> None:
+    assert bs.console_terminal(3456) == [
+        'emulation CreateServerSocketTerminal 3456 "term" false',
         "connector Connect sysbus.usart1 term",
-        'emulation CreateNetworkInterfaceTester "nit" sysbus.ethernet',
-        "include @/p/frames_out.py",
     ]
 
 
@@ -56,10 +64,21 @@ def test_power_on_clears_ram_resets_and_starts_from_the_vectors() -> None:
 
 def test_run_and_frame_commands() -> None:
     assert bs.run_for(1_000_000) == 'emulation RunFor "00:00:00.001000"'
-    assert bs.send_frame(bytes([0xFF] * 6 + [2, 0, 0, 0xF4, 7, 1, 8, 6])) == (
-        'nit SendFrame "ffffffffffff020000f407010806"')
-    with pytest.raises(ValueError):
-        bs.send_frame(b"")
+    arp = bytes([0xFF] * 6 + [2, 0, 0, 0xF4, 7, 1, 8, 6])
+    # The frame check sequence is appended: Renode's MAC drops a frame without one.
+    fcs = bs.with_fcs(arp)[-4:].hex()
+    assert bs.send_frame(arp) == f'''python "pybench_send('{arp.hex()}{fcs}')"'''
+    with pytest.raises(ValueError, match="shorter than an Ethernet header"):
+        bs.send_frame(arp[:13])
+
+
+def test_fcs_is_the_ethernet_crc_least_significant_byte_first() -> None:
+    """A frame followed by its FCS leaves the CRC-32 residue 0x2144DF1C."""
+    import zlib
+    frame = bytes(range(60))
+    assert zlib.crc32(bs.with_fcs(frame)) == 0x2144DF1C
+    assert bs.load_binary(Path("/w/base-1.bin"), 0x08000000) == (
+        "sysbus LoadBinary @/w/base-1.bin 0x08000000")
 
 
 def test_control_numbers_match_the_flash_controller_script() -> None:

@@ -26,15 +26,18 @@ PSIZE_X32 = 2 << 8
 SR_BSY, SR_PGSERR = 1 << 16, 1 << 7
 
 
-@dataclass
+@dataclass(slots=True)
 class Request:
-    isInit: bool = False
-    isRead: bool = False
-    isWrite: bool = False
-    isUser: bool = False
-    offset: int = 0
-    value: int = 0
-    length: int = 4
+    """Renode 1.16's PythonRequest: capitalised names, and (slots) no others, as a .NET
+    object raises AttributeError for a name it does not have."""
+
+    IsInit: bool = False
+    IsRead: bool = False
+    IsWrite: bool = False
+    IsUser: bool = False
+    Offset: int = 0
+    Value: int = 0
+    Length: int = 4
 
 
 @dataclass
@@ -86,19 +89,19 @@ class Board:
     def request(self, req: Request) -> int:
         self.scope["request"] = req
         exec(self.code, self.scope)
-        return req.value
+        return req.Value
 
     def init(self) -> None:
-        self.request(Request(isInit=True))
+        self.request(Request(IsInit=True))
 
     def read(self, offset: int) -> int:
-        return self.request(Request(isRead=True, offset=offset))
+        return self.request(Request(IsRead=True, Offset=offset))
 
     def write(self, offset: int, value: int, length: int = 4) -> None:
-        self.request(Request(isWrite=True, offset=offset, value=value, length=length))
+        self.request(Request(IsWrite=True, Offset=offset, Value=value, Length=length))
 
     def control(self, cmd: int, value: int = 0) -> int:
-        return self.request(Request(isUser=True, offset=cmd, value=value))
+        return self.request(Request(IsUser=True, Offset=cmd, Value=value))
 
     def unlock(self) -> None:
         self.write(KEYR, KEY1)
@@ -269,18 +272,21 @@ def test_init_before_registration_defers_the_model(tmp_path: Path,
     assert b.read(CR) & CR_LOCK
 
 
-@dataclass
-class PascalRequest:
-    """The request as newer Renode releases spell it (IsInit, Offset, Value)."""
+@dataclass(slots=True)
+class OldRequest:
+    """The request as Renode releases before the 2025 reformat spelled it."""
 
-    IsInit: bool = False
-    IsRead: bool = False
+    isInit: bool = False
+    isRead: bool = False
+    isWrite: bool = False
+    isUser: bool = False
     offset: int = 0
     value: int = 0
+    length: int = 4
 
 
-def test_pascal_case_request_attributes_are_understood(board: Board) -> None:
-    req = PascalRequest(IsRead=True, offset=CR)
+def test_older_lower_case_request_attributes_are_understood(board: Board) -> None:
+    req = OldRequest(isRead=True, offset=CR)
     board.scope["request"] = req
     exec(board.code, board.scope)
     assert req.value & CR_LOCK

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import re
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +116,18 @@ def test_resc_references_files_that_exist() -> None:
     for module in re.findall(r"python -m ([\w.]+)", text):
         importlib.import_module(module)
     assert "machine LoadPlatformDescription $repl" in text
+
+
+def test_resc_sets_the_board_up_as_the_engine_does() -> None:
+    """The erase, the reset macro and the rest of the engine's set-up are in the .resc."""
+    from pybench.engine.renode import board_script as bs
+
+    lay = layout.load()
+    text = RESC.read_text()
+    cmds = bs.setup_commands(Path("/x.repl"), Path("/r.py"), lay.BOOT_ADDR, "flash",
+                             lay.FLASH_TOTAL_SIZE)
+    for cmd in cmds:
+        if "@/" not in cmd:
+            assert cmd in text, cmd
+    for cmd in bs.console_terminal(3456):
+        assert cmd.replace("3456", "$console_port") in text, cmd

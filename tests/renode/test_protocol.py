@@ -1,6 +1,6 @@
-"""The monitor protocol against monitor output written down from Renode's behaviour:
-telnet negotiation on connect, ANSI colours, the echoed command, the "(name) " prompt,
-red error lines."""
+"""The monitor protocol against what a real Renode 1.16.1 (`--disable-gui --plain --port N`,
+Mono build) sent: telnet negotiation on connect, the echoed command, the "(name) " prompt,
+the error line followed by Renode's reason."""
 
 from __future__ import annotations
 
@@ -8,20 +8,21 @@ import pytest
 
 from pybench.engine.renode import protocol
 
-# What `renode --port N` sends on connect: telnet WILL ECHO / WILL SUPPRESS-GO-AHEAD,
-# the banner, and the prompt in colour.
-CONNECT = (b"\xff\xfb\x01\xff\xfb\x03\xff\xfd\x03Renode, version 1.16.0.1525 (7f9b2a6f)\r\n\r\n"
-           b"\x1b[33m(monitor) \x1b[0m")
-MACH_CREATE = ('mach create "stm32f407"\r\n'
-               "\x1b[33m(stm32f407) \x1b[0m")
-LOAD_ERROR = ("sysbus LoadELF @/nope/boot.elf\r\n"
-              "\x1b[31;1mThere was an error executing command 'sysbus LoadELF @/nope/boot.elf'"
-              "\x1b[0m\r\n\x1b[31;1mCould not find file '/nope/boot.elf'\x1b[0m\r\n"
-              "\x1b[33m(stm32f407) \x1b[0m")
-CONTROL = ("sysbus.flash_controller ControlRead 2 0\r\n0x00000001\r\n"
-           "\x1b[33m(stm32f407) \x1b[0m")
-ELAPSED = ("machine ElapsedVirtualTime\r\n"
-           "Elapsed Virtual Time: 00:01:02.503125\r\n\x1b[33m(stm32f407) \x1b[0m")
+# Recorded byte for byte from Renode v1.16.1 over its monitor socket.
+CONNECT = (b'\xff\xfd\x00\xff\xfb\x01\xff\xfb\x03\xff\xfc"Renode, version 1.16.1'
+           b" (d66b0c2a-202612071213)\n\r\n\r(monitor) ")
+MACH_CREATE = 'mach create "stm32f407"\n\r(stm32f407) '
+LOAD_ERROR = ("sysbus LoadELF @/nope/boot.elf\n\r\r\nThe following methods are available:\r\n\r"
+              " - Void LoadELF (ReadFilePath fileName, Boolean useVirtualAddress = False,"
+              " IPeripheral cpu = null)\r\n\r\r\n\rUsage:\r\n\r sysbus MethodName param1 param2"
+              " ...\r\n\r\r\n\rThere was an error executing command 'sysbus LoadELF"
+              " @/nope/boot.elf'\r\nParameters did not match the signature\r\n(stm32f407) ")
+NO_SUCH = "nosuch\n\rNo such command or device: nosuch\r\n(stm32f407) "
+CONTROL = "sysbus.flash_controller ControlRead 14 0\n\r0x1\r\n(stm32f407) "
+ELAPSED = ("machine ElapsedVirtualTime\n\r[Domain = Elapsed Virtual Time: 00:01:02.503125000\r\n"
+           "Elapsed Host Time: 00:00:07.000000000\r\nCurrent load: NaN\r\nCumulative load: NaN"
+           "\r\nState: Idle\r\nAdvance immediately: True\r\nQuantum: 00:00:00.000100000,"
+           " TimeElapsed = 00:01:02.503125000]\r\r\n(stm32f407) ")
 
 
 def test_connect_banner_ends_with_the_monitor_prompt() -> None:
@@ -49,8 +50,17 @@ def test_error_lines_are_found_and_the_echo_is_dropped() -> None:
     assert split is not None
     body = protocol.reply_body(split[0], "sysbus LoadELF @/nope/boot.elf")
     assert not body.startswith("sysbus LoadELF")
+    # The error line, then Renode's reason from the next line.
     assert protocol.find_error(body) == (
-        "There was an error executing command 'sysbus LoadELF @/nope/boot.elf'")
+        "There was an error executing command 'sysbus LoadELF @/nope/boot.elf': "
+        "Parameters did not match the signature")
+
+
+def test_an_unknown_command_is_an_error() -> None:
+    split = protocol.split_prompt(protocol.clean(NO_SUCH))
+    assert split is not None
+    assert protocol.find_error(protocol.reply_body(split[0], "nosuch")) == (
+        "No such command or device: nosuch")
 
 
 @pytest.mark.parametrize("line", [

@@ -26,10 +26,10 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
+from pybench.chip import F407
 from pybench.engine.base import CutMode, FlashOp, FlashOpKind, PowerCut
 from pybench.engine.builtin.peripheral import Bus, Peripheral
 from pybench.errors import BenchError
-from pybench.layout import load as load_layout
 from pybench.paths import platform_file
 
 RULES_FILE = "stm32f4_flash_rules.py"
@@ -83,9 +83,10 @@ class FlashInterface(Peripheral):
                 f"{name}: Python.PythonPeripheral with filename {filename!r} is not a model"
                 " of the built-in engine (only flash_controller.py is)"
             )
-        flash = load_layout()
+        # The F407's sector table (RM0090 table 5); the engine checks at attach() that the
+        # platform's flash memory is that chip's.
         mod = rules_module()
-        self.rules: Any = mod.FlashRules(flash.FLASH_BASE_ADDR, list(flash.sector_sizes))
+        self.rules: Any = mod.FlashRules(F407.flash_base, list(F407.sector_sizes))
         self.rules.on_event = self._on_event
         self._program_at_once = self.rules.program_at_once
         self._program_ns: int = mod.PROGRAM_NS
@@ -93,8 +94,8 @@ class FlashInterface(Peripheral):
         self._sr: int = mod.SR
         self._cr: int = mod.CR
         self._w1_regs = (mod.SR, mod.KEYR, mod.OPTKEYR)
-        self._flash_base: int = flash.FLASH_BASE_ADDR
-        self._flash_end: int = flash.FLASH_BASE_ADDR + flash.FLASH_TOTAL_SIZE
+        self._flash_base: int = F407.flash_base
+        self._flash_end: int = F407.flash_base + F407.flash_size
         self.memory: Any = None
         self._irq_level = False
         self._completion: object | None = None
@@ -106,7 +107,7 @@ class FlashInterface(Peripheral):
         if memory.base != self._flash_base or memory.base + memory.size != self._flash_end:
             raise BenchError(
                 f"{self.name}: flash memory at 0x{memory.base:08x}+0x{memory.size:x} does not"
-                f" match flash_layout.h (0x{self._flash_base:08x}..0x{self._flash_end:08x})"
+                f" match the STM32F407's (0x{self._flash_base:08x}..0x{self._flash_end:08x})"
             )
         self.memory = memory
         self.rules.memory = memory

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pybench import layout
+from pybench.chip import CHIPS, Chip
 from pybench.engine.base import RunResult, StopReason
 from pybench.errors import BenchError
 
@@ -146,9 +146,9 @@ def target_xml() -> str:
             '</target>\n')
 
 
-def memory_map_xml(lay: layout.FlashLayout | None = None) -> str:
+def memory_map_xml(chip: Chip | None = None) -> str:
     """Flash as runs of equal sectors (gdb erases by blocksize), RAM, the I/O regions."""
-    lay = lay or layout.load()
+    lay = chip or CHIPS["stm32f407vg"]
     rows = []
     runs: list[tuple[int, int, int]] = []          # (start, length, sector size)
     for addr, size in zip(lay.sector_addrs, lay.sector_sizes, strict=True):
@@ -160,8 +160,7 @@ def memory_map_xml(lay: layout.FlashLayout | None = None) -> str:
     for start, length, block in runs:
         rows.append(f'  <memory type="flash" start="0x{start:08x}" length="0x{length:x}">'
                     f'<property name="blocksize">0x{block:x}</property></memory>')
-    rams = [(lay.SRAM_BASE_ADDR, lay.SRAM_TOTAL_SIZE), (lay.CCM_BASE_ADDR, lay.CCM_TOTAL_SIZE),
-            *_ARCH_IO_REGIONS]
+    rams = [lay.sram, lay.ccm, *_ARCH_IO_REGIONS]
     rows += [f'  <memory type="ram" start="0x{a:08x}" length="0x{n:x}"/>' for a, n in rams]
     return ('<?xml version="1.0"?>\n<!DOCTYPE memory-map PUBLIC "+//IDN gnu.org//DTD GDB Memory'
             ' Map V1.0//EN" "http://sourceware.org/gdb/gdb-memory-map.dtd">\n<memory-map>\n'

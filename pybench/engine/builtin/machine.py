@@ -44,6 +44,7 @@ from unicorn import arm_const as a
 from unicorn import unicorn_const as uconst
 from unicorn.unicorn_py3.unicorn import uclib
 
+from pybench.chip import F407
 from pybench.engine.base import BoardEvent, CpuState, RunResult, StopReason
 from pybench.engine.builtin import cortexm, mmio, registry
 from pybench.engine.builtin.cortexm import BadReturn, Fault, Lockup, SystemControlSpace
@@ -53,7 +54,6 @@ from pybench.engine.builtin.loader import Segment
 from pybench.engine.builtin.peripheral import Peripheral
 from pybench.engine.builtin.scheduler import NEVER, Scheduler
 from pybench.errors import BenchError
-from pybench.layout import load as load_layout
 from pybench.platform.repl import Platform
 
 CPU_HZ = 168_000_000
@@ -295,7 +295,7 @@ class Machine:
 
         self.memories: list[Memory] = []
         self._map_memories()
-        self.watch = FlashWatch(self.uc, self.flash_mem.base, load_layout().sector_sizes)
+        self.watch = FlashWatch(self.uc, self.flash_mem.base, F407.sector_sizes)
         self.models: list[Peripheral] = registry.build(platform, self)
         self.scs = self._find_scs()
         self.scs.bind(self)
@@ -311,11 +311,10 @@ class Machine:
 
     # --- construction -----------------------------------------------------------------
     def _map_memories(self) -> None:
-        lay = load_layout()
         flash: Memory | None = None
         for entry in self.platform.memories:
             assert entry.address is not None and entry.size is not None
-            is_flash = entry.address <= lay.FLASH_BASE_ADDR < entry.address + entry.size
+            is_flash = entry.address <= F407.flash_base < entry.address + entry.size
             mem = Memory(entry.name, entry.address, entry.size, writable=not is_flash)
             if is_flash:
                 ctypes.memset(mem.addr, 0xFF, mem.size)   # a new chip's flash is erased
@@ -336,7 +335,7 @@ class Machine:
                 self.uc.mem_protect(mem.base, mem.size, perms)
         if flash is None:
             raise BenchError(f"{self.platform.path}: no memory holds flash at"
-                             f" 0x{lay.FLASH_BASE_ADDR:08x}")
+                             f" 0x{F407.flash_base:08x}")
         self.flash_mem = flash
         self.flash = FlashMemory(flash, self)
 

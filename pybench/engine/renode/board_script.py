@@ -7,6 +7,8 @@ without Renode, and so platforms/stm32f407-eth.resc and the engine say the same 
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from pathlib import Path
 
 from pybench.engine.renode.protocol import format_interval, path_arg, quote
@@ -29,6 +31,8 @@ CMD_WRITE_PROTECT = 9
 CMD_POWER_ON = 10
 CMD_READ = 11
 CMD_WRITE = 12
+CMD_EPOCH = 13          # <mailbox>/epoch.txt "ns": the trace's time is Renode's minus it
+CMD_COUNT = 14          # the trace's length, without writing the dump
 
 _FILENAME = re.compile(r'^(?P<lead>[ \t]+filename:[ \t]*)"(?P<name>[^"]+)"[ \t]*$', re.MULTILINE)
 
@@ -48,20 +52,36 @@ def resolve_repl(text: str, platform_dir: Path) -> str:
     return _FILENAME.sub(absolute, text)
 
 
-def setup_commands(repl: Path, uart_port: int, frames_script: Path) -> list[str]:
-    """Create the machine, connect the console to a TCP port and watch the Ethernet MAC."""
+def setup_commands(repl: Path, recorders: Path, boot_addr: int, flash_name: str,
+                   flash_size: int) -> list[str]:
+    """Create the machine, erase flash, record the console and the frames the board sends."""
     return [
         f"mach create {quote(MACHINE)}",
+        # Without it Renode sleeps to keep virtual time behind the wall clock.
+        "emulation SetGlobalAdvanceImmediately true",
         f"machine LoadPlatformDescription {path_arg(str(repl))}",
-        # emitConfig false: raw bytes on the socket, no telnet negotiation.
+        # MappedMemory starts as zeros; erased flash reads 0xFF.
+        f"sysbus.{flash_name} SetRange 0 0x{flash_size:x} 0xFF",
+        *reset_macro(boot_addr),
+        # Console and frames out: IronPython hooks on USART1 and the MAC; frames in:
+        # recorders.py's pybench_send hands them to the MAC (no switch, no TAP, no root).
+        f"include {path_arg(str(recorders))}",
+    ]
+
+
+def reset_macro(boot_addr: int) -> list[str]:
+    """What a software reset (SCB_AIRCR.SYSRESETREQ) does on Renode: the monitor runs the
+    `reset` macro after every peripheral reset; without one the CPU restarts with its
+    vector table at 0, where our board maps nothing, and halts. On the STM32F407 the
+    boot pins select flash, aliased at 0, so the vectors are read from `boot_addr`."""
+    return [f"macro reset {quote(f'cpu VectorTableOffset 0x{boot_addr:08x}')}"]
+
+
+def console_terminal(uart_port: int) -> list[str]:
+    """USART1 on a TCP port, for a person (the .resc); raw bytes, no telnet negotiation."""
+    return [
         f"emulation CreateServerSocketTerminal {uart_port} {quote('term')} false",
         f"connector Connect {UART} term",
-        # Frames in: Renode's NetworkInterfaceTester hands them to the MAC at the current
-        # virtual time (SendFrame), with no switch or host TAP, so no root is needed.
-        f"emulation CreateNetworkInterfaceTester {quote('nit')} {MAC}",
-        # Frames out: an IronPython hook on the MAC's FrameReady event writes them to the
-        # mailbox (frames_out.py).
-        f"include {path_arg(str(frames_script))}",
     ]
 
 
@@ -71,6 +91,10 @@ def control(cmd: int, value: int = 0) -> str:
 
 def load_elf(elf: Path) -> str:
     return f"sysbus LoadELF {path_arg(str(elf))}"
+
+
+def load_binary(path: Path, addr: int) -> str:
+    return f"sysbus LoadBinary {path_arg(str(path))} 0x{addr:08x}"
 
 
 def power_on_commands(ram_names: list[str], vtor: int, sp: int, pc: int) -> list[str]:
@@ -94,10 +118,23 @@ def run_for(ns: int) -> str:
     return f"emulation RunFor {quote(format_interval(ns))}"
 
 
+# Shorter than a MAC header: a real MAC drops it (the built-in engine too), and Renode's
+# NetworkInterfaceTester cannot make an EthernetFrame of it (a real 1.16.1 died of it).
+MIN_FRAME = 14
+
+
+def with_fcs(frame: bytes) -> bytes:
+    """The frame with its frame check sequence (CRC-32, least significant byte first):
+    Renode's SynopsysEthernetMAC checks it and drops a frame without one."""
+    return frame + struct.pack("<I", zlib.crc32(frame))
+
+
 def send_frame(frame: bytes) -> str:
-    if not frame:
-        raise ValueError("an empty Ethernet frame cannot be sent")
-    return f"nit SendFrame {quote(frame.hex())}"
+    """The frame, with its FCS, to the MAC through recorders.py's pybench_send, which
+    keeps from Renode a frame that would kill it."""
+    if len(frame) < MIN_FRAME:
+        raise ValueError(f"a {len(frame)}-byte frame is shorter than an Ethernet header")
+    return f"python {quote(f'pybench_send({with_fcs(frame).hex()!r})')}"
 
 
 def get_register(name: str) -> str:

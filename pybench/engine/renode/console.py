@@ -1,12 +1,10 @@
-"""The board's console (USART1) through Renode's server socket terminal."""
+"""The board's console (USART1) as recorded by recorders.py into the mailbox."""
 
 from __future__ import annotations
 
-import socket
+from pathlib import Path
 
 from pybench.engine.base import UartLog
-from pybench.engine.renode.protocol import strip_telnet
-from pybench.errors import BenchError
 
 
 class LineAssembler:
@@ -14,43 +12,40 @@ class LineAssembler:
 
     def __init__(self) -> None:
         self.log = UartLog()
-        self._partial = ""
+        self.partial = ""
 
     def feed(self, data: bytes) -> list[str]:
         text = data.decode("utf-8", errors="replace")
         self.log.text += text
-        self._partial += text
-        *done, self._partial = self._partial.split("\n")
+        self.partial += text
+        *done, self.partial = self.partial.split("\n")
         lines = [line.rstrip("\r") for line in done]
         self.log.lines.extend(lines)
         return lines
 
+    def restore(self, log: UartLog, partial: str) -> None:
+        self.log = UartLog(log.text, list(log.lines))
+        self.partial = partial
 
-class ConsoleSocket:
-    """A client of `emulation CreateServerSocketTerminal PORT "term" false`."""
 
-    def __init__(self, port: int) -> None:
-        self.port = port
+class ConsoleFile:
+    """console.txt in the mailbox: every byte USART1 sent, appended as it was sent."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.lines = LineAssembler()
-        try:
-            self._sock = socket.create_connection(("127.0.0.1", port), timeout=10.0)
-        except OSError as e:
-            raise BenchError(f"Renode console terminal on port {port}: {e}") from None
-        self._sock.setblocking(False)
+        self._offset = 0
 
     def drain(self) -> list[str]:
-        """Everything Renode has sent so far, as new complete lines."""
-        new: list[str] = []
-        while True:
-            try:
-                chunk = self._sock.recv(65536)
-            except BlockingIOError:
-                return new
-            except OSError as e:
-                raise BenchError(f"Renode console terminal on port {self.port}: {e}") from None
-            if not chunk:
-                return new
-            new += self.lines.feed(strip_telnet(chunk))
+        """Everything the board printed since the last call, as new complete lines."""
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self._offset)
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        self._offset += len(data)
+        return self.lines.feed(data) if data else []
 
     def close(self) -> None:
-        self._sock.close()
+        """Nothing held open between reads."""

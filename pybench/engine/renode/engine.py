@@ -2,10 +2,12 @@
 
 Renode is started as `renode --disable-gui --plain --port N`; the engine sends monitor
 commands (board_script.py builds them) and reads three side channels:
-- the console: USART1 connected to a server socket terminal (console.py),
-- frames the board sends: a FrameReady hook writes them to the mailbox (frames_out.py),
+- the console and the frames the board sends: hooks on USART1 and the MAC write them to
+  the mailbox (recorders.py, console.py),
 - the flash model: platforms/flash_controller.py, driven with ControlRead commands and
   mailbox files (mailbox.py).
+Snapshots are a power-on plus a replayed journal (replay.py): Renode's own Save fails
+once a Python peripheral is in the machine.
 Virtual time advances in `emulation RunFor` steps; `stop` conditions, frames and the
 console are looked at between steps. docs/renode.md says what differs from the built-in
 engine and why.
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pybench import layout
+from pybench.chip import F407
 from pybench.engine.base import (
     BoardEvent,
     CpuState,
@@ -33,15 +36,15 @@ from pybench.engine.base import (
     UartLog,
 )
 from pybench.engine.renode import board_script as bs
-from pybench.engine.renode import protocol
-from pybench.engine.renode.console import ConsoleSocket
+from pybench.engine.renode import protocol, replay
+from pybench.engine.renode.console import ConsoleFile
 from pybench.engine.renode.mailbox import Mailbox
 from pybench.engine.renode.monitor import Monitor
-from pybench.engine.renode.process import RenodeProcess, find_renode, free_port
+from pybench.engine.renode.process import RenodeProcess, find_renode, free_port, private_env
 from pybench.errors import BenchError
 from pybench.platform import repl
 
-FRAMES_SCRIPT = Path(__file__).with_name("frames_out.py")
+RECORDERS = Path(__file__).with_name("recorders.py")
 # Smallest and largest RunFor step. Each step is a monitor round trip (tens of ms of host
 # time), so quiet stretches are run in growing steps and any console or network activity
 # drops back to the smallest one, where `stop` is checked every 100 us as Engine.run says.
@@ -60,16 +63,21 @@ class RenodeEngine(Engine):
         self.mailbox = Mailbox(self._work)
         self._process: RenodeProcess | None = None
         self._monitor: Monitor | None = None
-        self._console: ConsoleSocket | None = None
+        self._console: ConsoleFile | None = None
         self._platform: repl.Platform | None = None
         self._platform_dir = Path(".")
         self._now_ns = 0
+        self._epoch_ns = 0       # Renode's virtual time minus the bench's (restores move it)
         self._off = False
+        self._armed: PowerCut | None = None
         self._frames_offset = 0
+        self._dropped_offset = 0
         self._frames: list[tuple[int, bytes]] = []
         self._events: list[BoardEvent] = []
-        self._snapshots = 0
+        self._saves = 0
         self._uart = UartLog()
+        self._journal = replay.Journal()
+        self.replayed_ns = 0     # virtual time run again by restores (for the bench's figures)
 
     # --- plumbing ---------------------------------------------------------------------
     @property
@@ -79,14 +87,17 @@ class RenodeEngine(Engine):
         return self._monitor
 
     def command(self, cmd: str) -> str:
-        """One monitor command; a dead Renode is reported with the end of its log."""
+        """One monitor command; a dead Renode is reported with its own last words."""
         try:
             return self.monitor.run(cmd)
-        except BenchError:
+        except BenchError as e:
             if self._process is not None and not self._process.alive():
-                raise BenchError(
-                    f"Renode exited during {cmd!r}; its log ends: {self._process.tail()!r}"
-                ) from None
+                why = self._process.reason() or repr(self._process.tail())
+                raise BenchError(f"Renode exited during {cmd!r}: {why}") from None
+            if self._process is not None and "Renode:" in str(e):
+                why = self._process.reason()
+                if why and why not in str(e):
+                    raise BenchError(f"{e} (Renode's log: {why})") from None
             raise
 
     def _control(self, cmd: int, value: int = 0) -> int:
@@ -98,6 +109,7 @@ class RenodeEngine(Engine):
             "PYBENCH_RENODE_MAILBOX": str(self._work),
             "PYBENCH_PLATFORM_DIR": str(self._platform_dir),
             "PYBENCH_FLASH_LAYOUT": str(layout.header_path()),
+            **private_env(self._work),
         }
         self._process = RenodeProcess(self.exe, port, env, self._work / "renode.log")
         self._monitor = Monitor("127.0.0.1", port)
@@ -114,11 +126,20 @@ class RenodeEngine(Engine):
         self._platform_dir = Path(platform).resolve().parent
         copy = self._work / Path(platform).name
         copy.write_text(bs.resolve_repl(Path(platform).read_text(), self._platform_dir))
+        flash = self._flash_memory()
         self._start()
-        uart_port = free_port()
-        for cmd in bs.setup_commands(copy, uart_port, FRAMES_SCRIPT):
+        for cmd in bs.setup_commands(copy, RECORDERS, F407.flash_base, flash.name, flash.size):
             self.command(cmd)
-        self._console = ConsoleSocket(uart_port)
+        self._control(bs.CMD_SYNC)
+        self._console = ConsoleFile(self.mailbox.file("console.txt"))
+
+    def _flash_memory(self) -> repl.Memory:
+        assert self._platform is not None
+        base = F407.flash_base
+        for m in self._platform.memories:
+            if m.address == base:
+                return m
+        raise BenchError(f"the platform has no memory at the flash base 0x{base:08x}")
 
     def load_elf(self, elf: Path) -> None:
         if not Path(elf).is_file():
@@ -127,20 +148,25 @@ class RenodeEngine(Engine):
         self._control(bs.CMD_SYNC)
 
     # --- power --------------------------------------------------------------------------
-    def power_on(self) -> None:
-        lay = layout.load()
+    def _power_on_commands(self) -> None:
         assert self._platform is not None
-        rams = [m.name for m in self._platform.memories if m.address != lay.FLASH_BASE_ADDR]
-        sp, pc = struct.unpack("<II", self.read_flash(lay.BOOT_ADDR, 8))
-        for cmd in bs.power_on_commands(rams, lay.BOOT_ADDR, sp, pc):
+        # The F407 boots from main flash: its vector table at the flash base (BOOT0 low).
+        rams = [m.name for m in self._platform.memories if m.address != F407.flash_base]
+        sp, pc = struct.unpack("<II", self.read_flash(F407.flash_base, 8))
+        for cmd in bs.power_on_commands(rams, F407.flash_base, sp, pc):
             self.command(cmd)
         self.mailbox.take_power_cut()   # a stale marker from the last cut
+
+    def power_on(self) -> None:
+        self._power_on_commands()
         self._off = False
         self._events.append(BoardEvent(self._now_ns, "reset", "power on"))
+        self._journal.start(self._save_base(powered=True))
 
     def arm_power_cut(self, cut: PowerCut | None) -> None:
         self.mailbox.write_arm(cut)
         self._control(bs.CMD_ARM)
+        self._armed = cut
 
     # --- running ------------------------------------------------------------------------
     def run(self, duration_ns: int, stop: StopCondition | None = None) -> RunResult:
@@ -154,14 +180,16 @@ class RenodeEngine(Engine):
             if this_step <= 0:
                 break
             self.command(bs.run_for(this_step))
-            self._now_ns += this_step
             if self.mailbox.take_power_cut():
                 self._collect()   # what the board printed and sent before power failed
                 self._off = True
                 self._now_ns = self._virtual_time()
+                self._journal.base = None   # a cut cannot be replayed: snapshot anew
                 detail = "power cut by the flash model"
                 self._events.append(BoardEvent(self._now_ns, "power-cut", detail))
                 return RunResult(StopReason.POWER_CUT, self._now_ns, detail)
+            self._now_ns += this_step
+            self._journal.add(replay.Run(this_step))
             active = self._collect()
             if stop is not None and stop():
                 return RunResult(StopReason.CONDITION, self._now_ns)
@@ -174,11 +202,12 @@ class RenodeEngine(Engine):
         if self._console is not None:
             self._uart = self._console.lines.log
         frames, self._frames_offset = self.mailbox.new_frames(self._frames_offset)
-        self._frames += frames
+        self._frames += [(t - self._epoch_ns, data) for t, data in frames]
         return bool(lines or frames)
 
     def _virtual_time(self) -> int:
-        return protocol.parse_virtual_time_ns(self.command("machine ElapsedVirtualTime"))
+        renode_ns = protocol.parse_virtual_time_ns(self.command("machine ElapsedVirtualTime"))
+        return renode_ns - self._epoch_ns
 
     @property
     def now_ns(self) -> int:
@@ -189,7 +218,7 @@ class RenodeEngine(Engine):
         sp = protocol.parse_int(self.command("cpu SP"), "SP")
         try:
             ipsr = protocol.parse_int(self.command(bs.get_register("XPSR")), "XPSR") & 0x1FF
-        except BenchError:
+        except (BenchError, ValueError):
             ipsr = 0   # a Renode without the XPSR register name: thread mode assumed
         return CpuState(pc=pc, sp=sp, ipsr=ipsr, in_fault_handler=ipsr in FAULT_IPSR)
 
@@ -204,10 +233,19 @@ class RenodeEngine(Engine):
 
     # --- Ethernet -----------------------------------------------------------------------
     def send_frame(self, frame: bytes) -> None:
-        try:
-            self.command(bs.send_frame(frame))
-        except ValueError as e:
-            raise BenchError(str(e)) from None
+        if not frame:
+            raise BenchError("an empty Ethernet frame cannot be sent")
+        if len(frame) < bs.MIN_FRAME:
+            # What a MAC does with a runt; Renode itself would die of it.
+            self._events.append(BoardEvent(self._now_ns, "frame-dropped",
+                                           f"{len(frame)}-byte frame, shorter than a header"))
+            return
+        self.command(bs.send_frame(frame))
+        self._journal.add(replay.Frame(bytes(frame)))
+        dropped, self._dropped_offset = self.mailbox.new_lines("frames-dropped.txt",
+                                                               self._dropped_offset)
+        self._events += [BoardEvent(self._now_ns, "frame-dropped", f"{line.split(' ', 1)[0]}-byte "
+                                    f"frame: {line.split(' ', 1)[-1]}") for line in dropped]
 
     def take_frames(self) -> list[tuple[int, bytes]]:
         self._collect()
@@ -221,6 +259,10 @@ class RenodeEngine(Engine):
         return self.mailbox.file("flash-read.bin").read_bytes()
 
     def write_flash(self, addr: int, data: bytes) -> None:
+        self._write_flash(addr, data)
+        self._journal.add(replay.WriteFlash(addr, bytes(data)))
+
+    def _write_flash(self, addr: int, data: bytes) -> None:
         self.mailbox.file("write.txt").write_text(f"0x{addr:x}\n")
         self.mailbox.file("flash-write.bin").write_bytes(data)
         self._control(bs.CMD_WRITE)
@@ -233,37 +275,84 @@ class RenodeEngine(Engine):
         ops, _ = self.mailbox.dump()
         return ops
 
+    def flash_op_count(self) -> int:
+        return self._control(bs.CMD_COUNT)
+
     def reset_trace(self) -> None:
         self._control(bs.CMD_RESET_TRACE)
+        self._journal.add(replay.ResetTrace())
 
     # --- snapshots ----------------------------------------------------------------------
-    def snapshot(self) -> object:
-        """Renode's own Save (the whole emulation, to a file) plus the flash rules' state.
-
-        Slow (hundreds of ms and a file of the size of all memories); see docs/renode.md."""
-        self._snapshots += 1
-        n = self._snapshots
-        path = self._work / f"snapshot-{n}.save"
+    def _save_base(self, powered: bool) -> replay.Base:
+        """Flash and the flash rules' state now, kept in files of the mailbox."""
+        self._saves += 1
+        n = self._saves
+        self.read_flash(F407.flash_base, F407.flash_size)
+        flash = self.mailbox.file(f"base-{n}.bin")
+        self.mailbox.file("flash-read.bin").replace(flash)
         self._control(bs.CMD_SAVE, n)
-        self.command(f"Save {protocol.path_arg(str(path))}")
-        return (n, path, self._now_ns, self._off, list(self._events), UartLog(
-            self._uart.text, list(self._uart.lines)))
+        return replay.Base(flash, n, self._now_ns, powered)
+
+    def snapshot(self) -> object:
+        """The last power-on and the journal since (replay.py): no Renode `Save`.
+
+        With the board off after a cut, flash and the rules' state are saved as they are."""
+        if self._journal.base is None:
+            self._journal.start(self._save_base(powered=not self._off))
+        base = self._journal.base
+        assert base is not None
+        self._collect()
+        partial = self._console.lines.partial if self._console is not None else ""
+        return replay.Snapshot(
+            base, tuple(self._journal.entries), self._now_ns, self._off, self._armed,
+            tuple(self._events), UartLog(self._uart.text, list(self._uart.lines)), partial,
+            tuple(self._frames))
 
     def restore(self, snap: object) -> None:
-        n, path, now_ns, off, events, uart = snap  # type: ignore[misc]
-        self.command(f"Load {protocol.path_arg(str(path))}")
-        self.command(f"mach set {protocol.quote(bs.MACHINE)}")
-        # Load replaces the emulation: the console terminal, the frame tester and the frame
-        # hook are not part of what Renode restores, so they are made again.
+        if not isinstance(snap, replay.Snapshot):
+            raise BenchError("Renode engine: not a snapshot of this engine")
+        base = snap.base
+        self.command(bs.load_binary(base.flash, F407.flash_base))
+        self._control(bs.CMD_SYNC)
+        self.arm_power_cut(None)
+        if base.powered:
+            self._power_on_commands()
+        self._control(bs.CMD_LOAD, base.rules)
+        self._control(bs.CMD_DISARM)
+        # The bench's clock is the base's again; Renode's went on.
+        self._epoch_ns = protocol.parse_virtual_time_ns(
+            self.command("machine ElapsedVirtualTime")) - base.now_ns
+        self.mailbox.file("epoch.txt").write_text(f"{self._epoch_ns}\n")
+        self._control(bs.CMD_EPOCH)
+        self._now_ns = base.now_ns
+        for entry in replay.merged(snap.journal):
+            if isinstance(entry, replay.Run):
+                self.command(bs.run_for(entry.ns))
+                self._now_ns += entry.ns
+                self.replayed_ns += entry.ns
+            elif isinstance(entry, replay.Frame):
+                self.command(bs.send_frame(entry.data))
+            elif isinstance(entry, replay.WriteFlash):
+                self._write_flash(entry.addr, entry.data)
+            else:
+                self._control(bs.CMD_RESET_TRACE)
+        if self._now_ns != snap.now_ns:
+            raise BenchError(f"Renode engine: the replay ended at {self._now_ns} ns, "
+                             f"the snapshot was taken at {snap.now_ns} ns")
+        if self.mailbox.take_power_cut():
+            raise BenchError("Renode engine: power failed while a snapshot was replayed")
+        # What the board printed and sent during the replay was seen the first time.
         if self._console is not None:
-            self._console.close()
-        uart_port = free_port()
-        for cmd in bs.setup_commands(Path("unused"), uart_port, FRAMES_SCRIPT)[2:]:
-            self.command(cmd)
-        self._console = ConsoleSocket(uart_port)
-        self._console.lines.log = UartLog(uart.text, list(uart.lines))
-        self._control(bs.CMD_LOAD, n)
-        self._now_ns, self._off, self._events, self._uart = now_ns, off, list(events), uart
+            self._console.drain()
+            self._console.lines.restore(snap.uart, snap.uart_partial)
+            self._uart = self._console.lines.log
+        _, self._frames_offset = self.mailbox.new_frames(self._frames_offset)
+        self._frames = list(snap.frames)
+        self._events = list(snap.events)
+        self._off = snap.off
+        self._journal.base = base
+        self._journal.entries = list(snap.journal)
+        self.arm_power_cut(snap.armed)
 
     def close(self) -> None:
         try:

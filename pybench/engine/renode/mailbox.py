@@ -1,7 +1,7 @@
 """The files the bench shares with scripts running inside Renode.
 
 The flash controller (platforms/flash_controller.py) and the frame recorder
-(frames_out.py) run in Renode's IronPython and cannot answer the bench with more than
+(recorders.py) run in Renode's IronPython and cannot answer the bench with more than
 one integer through the monitor, so they exchange files in a per-engine directory,
 passed to Renode as PYBENCH_RENODE_MAILBOX:
 
@@ -11,6 +11,10 @@ passed to Renode as PYBENCH_RENODE_MAILBOX:
     read.txt, flash-read.bin, write.txt, flash-write.bin: flash reads and writes
     flash-save-N.txt flash <-> flash    the rules' state for snapshot N
     frames-out.txt   frames -> bench    "time_ns hexbytes" per frame the board sent
+    console.txt      console -> bench   every byte USART1 sent
+    frames-dropped.txt  recorders -> bench  "length reason" per frame kept from the MAC
+    base-N.bin       bench <-> Renode   flash at a snapshot's starting point
+    epoch.txt        bench -> flash     Renode's time minus the bench's (after a restore)
 """
 
 from __future__ import annotations
@@ -90,6 +94,17 @@ class Mailbox:
     def dump(self) -> tuple[list[FlashOp], list[BoardEvent]]:
         path = self.file("flash-dump.txt")
         return parse_dump(path.read_text(), str(path))
+
+    def new_lines(self, name: str, offset: int) -> tuple[list[str], int]:
+        """Complete lines appended to `name` since byte `offset`, and the new offset."""
+        path = self.file(name)
+        if not path.exists():
+            return [], offset
+        with path.open("rb") as f:
+            f.seek(offset)
+            data = f.read()
+        end = data.rfind(b"\n") + 1
+        return data[:end].decode(errors="replace").splitlines(), offset + end
 
     def new_frames(self, offset: int) -> tuple[list[tuple[int, bytes]], int]:
         """Complete frame lines appended since byte `offset`, and the new offset."""

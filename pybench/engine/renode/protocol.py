@@ -72,10 +72,13 @@ def reply_body(output: str, command: str) -> str:
 
 
 def find_error(body: str) -> str | None:
-    """The first line of `body` that reports a failed command, or None."""
-    for line in body.split("\n"):
+    """The monitor's report of a failed command, or None: the first error line and the
+    lines after it, joined. Renode says which command failed on one line and why on the
+    next ones ("'PythonRequest' object has no attribute 'offset'"): both are kept."""
+    lines = [line.strip() for line in body.split("\n")]
+    for i, line in enumerate(lines):
         if _ERRORS.search(line):
-            return line.strip()
+            return ": ".join([line, *(rest for rest in lines[i + 1 :] if rest)])
     return None
 
 
