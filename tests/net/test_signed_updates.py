@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sample_device import SAMPLE
 
 from pybench import journal, layout
 from pybench.engine.base import Engine
 from pybench.image.cli import corrupt
+from pybench.image.format import ImageHeader
 from pybench.net import scenarios
 from pybench.paths import build_dir, platform_file
-from pybench.powercut.scenario import staged_record
 
 
 def _available() -> bool:
@@ -37,10 +37,8 @@ def _image(version: int) -> bytes:
 
 
 def _board(version: int, tmp_path: Path) -> Engine:
-    b = build_dir()
-    engine = scenarios.create_board("builtin", b / "boot.elf", b / f"app-v{version}.img",
-                                    platform_file())
-    scenarios.attach(engine, seed=3, pcap=tmp_path / "wire.pcap")
+    engine = scenarios.create_board("builtin", SAMPLE, build_dir() / f"app-v{version}.img")
+    scenarios.attach(engine, SAMPLE, seed=3, pcap=tmp_path / "wire.pcap")
     engine.power_on()
     scenarios.boot_and_wait(engine)
     return engine
@@ -75,7 +73,7 @@ def test_upload_refused_before_staging_is_touched(board_v2: Engine, via: str, wh
     result = scenarios.upload(board_v2, image, via=via, filename="bad.img")
     assert not result.accepted, result
     assert word in result.staging, result
-    info = scenarios.status(board_v2)
+    info = scenarios.http_json(board_v2, "/status")
     assert info["version_number"] == 2 and info["staged_version"] is None
     assert info["min_version"] == 2
     assert _slot(board_v2) == slot and _staging_head(board_v2) == staging
@@ -83,13 +81,13 @@ def test_upload_refused_before_staging_is_touched(board_v2: Engine, via: str, wh
 
 def test_status_says_which_version_is_staged(board_v2: Engine) -> None:
     assert scenarios.upload(board_v2, _image(3), via="http").accepted
-    info = scenarios.status(board_v2)
+    info = scenarios.http_json(board_v2, "/status")
     assert info["staged_version"] == 3 and info["version_number"] == 2
     page = scenarios.http_request(board_v2, "GET", "/").text
     assert "v3, installed at the next reboot" in page
-    assert scenarios.reboot(board_v2) == 202
+    scenarios.restart(board_v2, "http")
     scenarios.wait_version(board_v2, 3)
-    after = scenarios.status(board_v2)
+    after = scenarios.http_json(board_v2, "/status")
     assert after["staged_version"] is None and after["min_version"] == 3
 
 
@@ -117,7 +115,10 @@ def test_bootloader_refuses_a_backdoor_staged_image(what: str) -> None:
         a, b = lay.journal
         view = journal.scan(engine.read_flash(a.addr, a.size), engine.read_flash(b.addr, b.size))
         assert view.current is not None and view.current.floor == 2 and view.next_slot is not None
-        record = replace(staged_record(new, seq=view.current.seq + 1), floor=view.current.floor)
+        header = ImageHeader.unpack(new)
+        record = journal.JournalRecord(view.current.seq + 1, journal.State.STAGED, 0, len(new),
+                                       header.image_version, header.body_sha256,
+                                       floor=view.current.floor)
         at = (a, b)[view.next_sector].addr + view.next_slot * lay.JOURNAL_RECORD_SIZE
         engine.write_flash(at, record.encode())
         engine.power_on()

@@ -13,31 +13,33 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sample_device import SAMPLE
 
 from pybench import layout
+from pybench.engine.base import Engine
 from pybench.image.cli import corrupt
+from pybench.image.format import ImageHeader
 from pybench.journal import JournalRecord, State
-from pybench.paths import platform_file
 from pybench.powercut.oracle import Verdict
 from pybench.powercut.plan import PlanKind, PlanOptions, plan_cuts
 from pybench.powercut.runner import CutRunner
-from pybench.powercut.scenario import BackdoorScenario, staged_record
+from pybench.powercut.scenario import BackdoorScenario
 
 
 class InstalledThenStaged(BackdoorScenario):
     """The old image installed as the bootloader records it (DONE, floor = its version),
     then the new one written into staging with its STAGED record (floor kept)."""
 
-    def prepare(self, engine: object) -> None:
-        super().prepare(engine)  # type: ignore[arg-type]
+    def prepare(self, engine: Engine) -> None:
+        super().prepare(engine)
         lay = layout.load()
-        old = staged_record(self.old)
-        installed = JournalRecord(1, State.DONE, 0, old.image_size, old.image_version,
-                                  old.digest, floor=old.image_version)
-        staged = staged_record(self.new, seq=2)
-        staged = JournalRecord(2, State.STAGED, 0, staged.image_size, staged.image_version,
-                               staged.digest, floor=old.image_version)
-        engine.write_flash(lay.JOURNAL_A_ADDR, installed.encode() + staged.encode())  # type: ignore[attr-defined]
+        old, new = ImageHeader.unpack(self.old), ImageHeader.unpack(self.new)
+        floor = old.image_version
+        installed = JournalRecord(1, State.DONE, 0, len(self.old), old.image_version,
+                                  old.body_sha256, floor=floor)
+        staged = JournalRecord(2, State.STAGED, 0, len(self.new), new.image_version,
+                               new.body_sha256, floor=floor)
+        engine.write_flash(lay.JOURNAL_A_ADDR, installed.encode() + staged.encode())
 
 
 @pytest.mark.parametrize("what", ["older", "unsigned"])
@@ -49,7 +51,7 @@ def test_every_cut_of_a_refused_update_keeps_the_old_image(built: Path, tmp_path
     new = tmp_path / "new.img"
     new.write_bytes((built / "mini-v1.img").read_bytes() if what == "older"
                     else corrupt((built / "mini-v3.img").read_bytes(), "unsigned"))
-    scenario = InstalledThenStaged(built / "boot.elf", old, new, platform_file())
+    scenario = InstalledThenStaged(SAMPLE, built / "boot.elf", old, new)
     scenario.ready = r"^app: mini v\d running"
     runner = CutRunner(BuiltinEngine, scenario, PlanOptions(kind=PlanKind.EXHAUSTIVE, torn=True),
                        flash_dir=tmp_path / "cuts")
