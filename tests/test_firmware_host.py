@@ -305,7 +305,7 @@ def test_boot_refuses_an_application_older_than_the_floor(host_bin: Path, tmp_pa
     lines, result = _boot(host_bin, tmp_path, v1, v2, [_staged(v2, journal.State.DONE, floor=2)])
     assert lines[1:3] == ["boot: application slot invalid: rollback",
                           "boot: recovering v2 from staging"]
-    assert result == "outcome 0 version 2 journal DONE seq 5"   # STAGED, COPIED x2, DONE
+    assert result == "outcome 0 version 2 journal DONE seq 6"   # STAGED, COPIED 0-2, DONE
 
 
 def test_boot_copies_staged_update(host_bin: Path, tmp_path: Path) -> None:
@@ -314,7 +314,7 @@ def test_boot_copies_staged_update(host_bin: Path, tmp_path: Path) -> None:
     assert lines == [f"boot: journal STAGED v2 size {len(v2)}", "boot: copied sector 4",
                      "boot: copied sector 5", "boot: update to v2 done",
                      "boot: jump to v2 at 0x08010200"]
-    assert result == "outcome 0 version 2 journal DONE seq 4"
+    assert result == "outcome 0 version 2 journal DONE seq 5"   # COPIED 0, 1, 2, DONE
 
 
 def test_boot_resumes_after_recorded_sector(host_bin: Path, tmp_path: Path) -> None:
@@ -354,7 +354,7 @@ def test_boot_recovers_damaged_slot_from_staging(host_bin: Path, tmp_path: Path)
     assert lines[:3] == ["boot: journal EMPTY", "boot: application slot invalid: digest",
                          "boot: recovering v2 from staging"]
     assert lines[-2:] == ["boot: update to v2 done", "boot: jump to v2 at 0x08010200"]
-    assert result == "outcome 0 version 2 journal DONE seq 4"
+    assert result == "outcome 0 version 2 journal DONE seq 5"
 
 
 def test_boot_without_any_valid_image_waits(host_bin: Path, tmp_path: Path) -> None:

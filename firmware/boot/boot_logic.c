@@ -142,6 +142,12 @@ static int update(struct journal_entry *j, struct image_header *h, int signature
     }
     if (j->state == JOURNAL_COPIED)
         start = j->copied < n ? j->copied : n;
+    else {
+        /* COPIED(0) before the first erase: the signature is checked, and a cut in the
+         * copy of the first sector resumes without checking it again. */
+        append(j, JOURNAL_COPIED, 0);
+        j->state = JOURNAL_COPIED;
+    }
     if (start)
         console_printf("boot: resuming copy at sector %u\r\n",
                        (unsigned)(APP_SLOT_FIRST_SECTOR + start));
@@ -181,8 +187,7 @@ static int update(struct journal_entry *j, struct image_header *h, int signature
             /* Record the restart first: a cut must not resume from the old COPIED count. */
             console_printf("boot: copying again from sector %u\r\n",
                            (unsigned)APP_SLOT_FIRST_SECTOR);
-            append(j, JOURNAL_STAGED, 0);
-            j->state = JOURNAL_STAGED;
+            append(j, JOURNAL_COPIED, 0);
             start = 0;
         }
     }

@@ -1,6 +1,8 @@
 """Power cuts while the bootloader refuses a staged image that is older than the installed
-one, or not signed by the device's key: every cut of the campaign machinery's exhaustive
-plan (atomic and torn) must end with the old image running and the slot unchanged.
+one, or not signed by the device's key: every cut of the campaign machinery's boundaries
+plan (atomic and torn: the first and last word of each journal record the refusal
+writes, and torn ones) must end with the old image running and the slot unchanged.
+Each recovery checks a signature (millions of instructions), hence not every word.
 
 The oracle knows two outcomes, old and new, and takes a STAGED record for the new image
 as a commitment to install it ("lost-update" when the old one runs). It has no verdict
@@ -53,7 +55,7 @@ def test_every_cut_of_a_refused_update_keeps_the_old_image(built: Path, tmp_path
                     else corrupt((built / "mini-v3.img").read_bytes(), "unsigned"))
     scenario = InstalledThenStaged(SAMPLE, built / "boot.elf", old, new)
     scenario.ready = r"^app: mini v\d running"
-    runner = CutRunner(BuiltinEngine, scenario, PlanOptions(kind=PlanKind.EXHAUSTIVE, torn=True),
+    runner = CutRunner(BuiltinEngine, scenario, PlanOptions(kind=PlanKind.BOUNDARIES, torn=True),
                        flash_dir=tmp_path / "cuts")
     golden = runner.golden
     word = "rollback" if what == "older" else "unsigned"
@@ -64,7 +66,7 @@ def test_every_cut_of_a_refused_update_keeps_the_old_image(built: Path, tmp_path
 
     old_bytes = old.read_bytes()
     cuts = plan_cuts(golden.trace, runner.plan_options())
-    assert len(cuts) >= len(golden.trace)
+    assert len(cuts) >= 4
     for cut in cuts:
         r = runner.run((cut,))
         # Old running, from a slot that holds it: recovered-old, or lost-update by the
