@@ -58,14 +58,18 @@ if not _defined:
     RULES_FILE = "stm32f4_flash_rules.py"
 
 
+    import sys as _sys
+    # IronPython says "cli"; CPython (the tests) has no .NET here, whatever is installed
+    # (pythonnet's `clr` would start a Mono runtime if imported).
+    _DOTNET = _sys.platform == "cli"
+
+
     def _env(name):
-        try:
-            import clr  # noqa: F401 - present only on IronPython
+        if _DOTNET:
             from System import Environment
             return Environment.GetEnvironmentVariable(name)
-        except ImportError:
-            import os
-            return os.environ.get(name)
+        import os
+        return os.environ.get(name)
 
 
     def _join(a, b):
@@ -183,8 +187,7 @@ if not _defined:
 
 
     def _write_binary(path, data):
-        try:
-            import clr  # noqa: F401
+        if _DOTNET:
             from System.IO import File
             if not isinstance(data, bytearray):
                 try:
@@ -193,32 +196,28 @@ if not _defined:
                 except TypeError:
                     pass
             File.WriteAllBytes(path, _to_net_bytes(data))
-        except ImportError:
-            f = open(path, "wb")
-            try:
-                f.write(bytes(data))
-            finally:
-                f.close()
+            return
+        f = open(path, "wb")
+        try:
+            f.write(bytes(data))
+        finally:
+            f.close()
 
     def _read_binary(path):
-        try:
-            import clr  # noqa: F401
+        if _DOTNET:
             from System.IO import File
             return bytearray(File.ReadAllBytes(path))
-        except ImportError:
-            f = open(path, "rb")
-            try:
-                return bytearray(f.read())
-            finally:
-                f.close()
+        f = open(path, "rb")
+        try:
+            return bytearray(f.read())
+        finally:
+            f.close()
 
     def _to_net_bytes(data):
-        try:
-            import clr  # noqa: F401
+        if _DOTNET:
             from System import Array, Byte
             return Array[Byte](bytearray(data))
-        except ImportError:
-            return bytes(data)
+        return bytes(data)
 
 
     class _FlashController(object):

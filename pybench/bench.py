@@ -6,7 +6,10 @@ met on this machine, with the load average so that a reader can judge the run. G
 update over HTTP and over TFTP, start of upload to the new version's ready line), and
 `powercut` (judged cuts per second for a 16 KiB update, with the dedup and with every
 recovery run, and for a 256 KiB update; the wall time of the exhaustive campaign of a
-64 KiB update on 2 cores, left out with --quick).
+64 KiB update on 2 cores, left out with --quick), and `scale` (the exhaustive campaign with
+torn cuts of a 256 KiB update on a two-worker local Dask cluster, extrapolated from a
+measured part when it would take far longer than its goal or with --quick, and the same
+in 4 shards merged and compared with the unsharded report: pybench/powercut/scalebench.py).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from pybench.paths import build_dir
 
 KIB = 1024
 SECOND = 1_000_000_000
-GROUPS = ("engine", "network", "powercut")
+GROUPS = ("engine", "network", "powercut", "scale")
 
 Figure = dict[str, Any]
 
@@ -193,6 +196,11 @@ def main(args: argparse.Namespace) -> int:
         if "powercut" in groups:
             console.print("power cuts ...")
             figures += powercut_figures(workdir, args.quick)
+        if "scale" in groups:
+            from pybench.powercut.scalebench import scale_figures
+
+            console.print("campaigns on a cluster and in shards ...")
+            figures += scale_figures(_image("app-v2", 256 * KIB, workdir), workdir, args.quick)
     _show(console, figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")

@@ -42,7 +42,10 @@ void ipv4_input(const uint8_t *p, size_t len, const uint8_t src_mac[6], uint32_t
     }
     src = get_be32(p + 12);
     dst = get_be32(p + 16);
-    if (dst != netif.ip && dst != 0xFFFFFFFFu && dst != (netif.ip | ~netif.netmask)) {
+    /* Without an address yet (DHCP), any UDP datagram is taken: a server may send its
+     * offer to the address it offers (RFC 2131 section 4.1); dhcp.c checks the rest. */
+    if (dst != netif.ip && dst != 0xFFFFFFFFu && dst != (netif.ip | ~netif.netmask) &&
+        !(netif.ip == 0 && p[9] == IPV4_PROTO_UDP)) {
         net_stats.drop_ip++;
         return;
     }

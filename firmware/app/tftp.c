@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "app.h"
 #include "byteorder.h"
 #include "console.h"
 #include "flash_layout.h"
@@ -15,6 +16,20 @@
 #define OP_ACK   4u
 #define OP_ERROR 5u
 #define OP_OACK  6u
+
+/*
+ * Build-time options (the sample-flag device sets them, docs/sample-flag.md):
+ * TFTP_OPTIONS 0 ignores RFC 2347 options (plain 512-byte blocks, no OACK);
+ * TFTP_LOG is the console prefix; TFTP_RESET_AFTER_STAGED_MS, when defined, says
+ * "image staged, resetting" and resets that long after a staged image, or says
+ * "image refused: <why>" when staging refused it.
+ */
+#ifndef TFTP_OPTIONS
+#define TFTP_OPTIONS 1
+#endif
+#ifndef TFTP_LOG
+#define TFTP_LOG "tftp: "
+#endif
 
 enum { T_IDLE = 0, T_RECEIVING, T_DALLY };
 
@@ -47,7 +62,7 @@ static void send_error(uint32_t ip, uint16_t sport, uint16_t dport, uint16_t cod
     put_be16(pkt + 2, code);
     memcpy(pkt + 4, msg, n);
     pkt[4 + n] = 0;
-    console_printf("tftp: error %u: %s\r\n", (unsigned)code, msg);
+    console_printf(TFTP_LOG "error %u: %s\r\n", (unsigned)code, msg);
     t.send(ip, sport, dport, pkt, 5 + n);
 }
 
@@ -69,6 +84,9 @@ static void send_ack(uint16_t block, uint32_t now_ms)
 /* End the transfer with an error to the peer; staging has been told already. */
 static void fail(uint16_t code, const char *msg)
 {
+#ifdef TFTP_RESET_AFTER_STAGED_MS
+    console_printf(TFTP_LOG "image refused: %s\r\n", msg);
+#endif
     send_error(t.peer_ip, t.tid, t.peer_port, code, msg);
     t.state = T_IDLE;
 }
@@ -138,7 +156,7 @@ static void write_request(uint32_t ip, uint16_t port, const uint8_t *data, size_
         send_error(ip, t.port, port, TFTP_ERR_ILLEGAL, "only octet mode is supported");
         return;
     }
-    for (i = 2; i + 1 < nfields; i += 2) {
+    for (i = 2; TFTP_OPTIONS && i + 1 < nfields; i += 2) {
         if (ci_equal(field[i], "blksize") && parse_uint(field[i + 1], &v) == 0) {
             if (v < 8) {
                 send_error(ip, t.port, port, TFTP_ERR_OPTION, "blksize below 8");
@@ -174,7 +192,7 @@ static void write_request(uint32_t ip, uint16_t port, const uint8_t *data, size_
     t.block = 0;
     t.blksize = (uint16_t)blksize;
     t.timeout_ms = timeout_s ? timeout_s * 1000u : TFTP_TIMEOUT_MS;
-    console_printf("tftp: write %s blksize %u\r\n", field[0], (unsigned)blksize);
+    console_printf(TFTP_LOG "write %s blksize %u\r\n", field[0], (unsigned)blksize);
     if (!has_blksize && !has_tsize && timeout_s == 0) {
         send_ack(0, now_ms);
         return;
@@ -228,6 +246,10 @@ static void data_block(const uint8_t *data, size_t len, uint32_t now_ms)
         t.block = blk;
         send_ack(blk, now_ms);
         t.state = T_DALLY;
+#ifdef TFTP_RESET_AFTER_STAGED_MS
+        console_printf(TFTP_LOG "image staged, resetting\r\n");
+        app_reboot_request(TFTP_RESET_AFTER_STAGED_MS);
+#endif
         return;
     }
     t.block = blk;
@@ -247,9 +269,11 @@ void tftp_input(uint32_t src_ip, uint16_t src_port, uint16_t dst_port, const uin
             send_error(src_ip, t.port, src_port, TFTP_ERR_ACCESS,
                        "reads are not supported: this server only accepts writes");
         } else if (op == OP_WRQ) {
-            if (t.state == T_RECEIVING && src_ip == t.peer_ip && src_port == t.peer_port &&
-                t.block == 0) {
-                send_last();   /* the client's WRQ was repeated: our reply was lost */
+            if (t.state != T_IDLE && src_ip == t.peer_ip && src_port == t.peer_port) {
+                /* The client's WRQ repeated (our reply was lost, or it waited out a slow
+                 * erase): never a second transfer; before block 1, answer it again. */
+                if (t.state == T_RECEIVING && t.block == 0)
+                    send_last();
             } else if (t.state == T_RECEIVING) {
                 send_error(src_ip, t.port, src_port, TFTP_ERR_UNDEFINED,
                            "server busy: one transfer at a time");

@@ -8,6 +8,10 @@
 
 #include "flash.h"
 #include "flash_layout.h"
+
+#ifndef BOOT_LAST_SECTOR   /* a layout whose bootloader has one sector (the flag device's) */
+#define BOOT_LAST_SECTOR BOOT_SECTOR
+#endif
 #include "cortexm.h"
 #include "regs/flash.h"
 

@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pybench.errors import BenchError
+
 
 class FlashOpKind(str, enum.Enum):
     ERASE = "erase"      # one sector erase (SER + STRT)
@@ -169,6 +171,13 @@ class Engine(ABC):
     @abstractmethod
     def take_frames(self) -> list[tuple[int, bytes]]:
         """Frames the board sent since the last call, with their virtual send time."""
+
+    # --- GPIO inputs --------------------------------------------------------------
+    def set_input(self, pin: str, level: int) -> None:
+        """Hold input `pin` ("PA0" .. "PI15") at `level` (0 or 1) from outside the chip,
+        as a button held down would: kept across resets and power cycles, and saved in
+        snapshots. Call it before power_on() for a level the firmware samples at start."""
+        raise BenchError(f"the {self.name} engine cannot drive GPIO inputs")
 
     # --- flash --------------------------------------------------------------------
     @abstractmethod

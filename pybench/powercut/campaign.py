@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +14,12 @@ from pybench.powercut.plan import PlanOptions, plan_cuts
 from pybench.powercut.runner import CutResult, CutRunner, Golden, mark_joined
 from pybench.powercut.scenario import Scenario
 from pybench.powercut.settle import Spacing
+from pybench.powercut.shard import Shard, ShardSample
+
+# Runs a level's cut paths: (paths, runner, runner factory, jobs, label, quiet) -> results
+# in cut order. parallel.run_paths (-j), or a cluster's (cluster.py).
+PathsRunner = Callable[[Sequence[CutPath], CutRunner, Callable[[], CutRunner], int, str, bool],
+                       list[CutResult]]
 
 # Where snapshots inside the golden run's resumable steps start: every this much virtual
 # time or this many flash operations (the runner thins them as the run grows).
@@ -32,6 +38,8 @@ class CampaignConfig:
     dedup: bool = True                # False: run every recovery, even of a judged state
     repro: str = "pybench powercut"   # the command line a failure's --cut is appended to
     settings: dict[str, object] = field(default_factory=dict)  # for the reports
+    shard: Shard | ShardSample | None = None  # only this part of the first-level plan
+    run_paths: PathsRunner = run_paths  # -j workers here, or a cluster (cluster.py)
 
 
 @dataclass
@@ -76,11 +84,13 @@ def run_campaign(config: CampaignConfig) -> CampaignResult:
         return CampaignResult(config, runner.golden, [], time.perf_counter() - started)
     paths: list[CutPath] = [(c,) for c in plan_cuts(runner.golden.trace,
                                                       runner.plan_options())]
+    if config.shard is not None:
+        paths = config.shard.select(paths)
     results: list[CutResult] = []
     level = 1
     while paths:
-        done = run_paths(paths, runner, lambda: prepared_runner(config), config.jobs,
-                         f"level {level}", config.quiet)
+        done = config.run_paths(paths, runner, lambda: prepared_runner(config), config.jobs,
+                                f"level {level}", config.quiet)
         results += done
         paths = sorted({p for r in done for p in r.followups}, key=path_key)
         level += 1

@@ -12,7 +12,7 @@ from pathlib import Path
 from pybench.device.select import add_device_option, device_from
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
-from pybench.powercut import report
+from pybench.powercut import report, scale
 from pybench.powercut.campaign import (
     CampaignConfig,
     CampaignResult,
@@ -74,7 +74,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="run every recovery, also of states already judged (slow: checks "
                         "the dedup)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    scale.add_options(p)
     p.set_defaults(func=main)
+    scale.add_merge(p)
 
 
 def engine_factory(name: str) -> Callable[[], Engine]:
@@ -161,12 +163,13 @@ def config_from(args: argparse.Namespace) -> CampaignConfig:
         "device": str(device.source), "boot": str(sc.boot), "from": str(sc.old_path),
         "to": str(sc.new_path), "via": args.via, "engine": args.engine,
         "platform": str(sc.platform), "bound_s": sc.bound_ns / 1e9, "ready": sc.ready,
-        "jobs": args.jobs}
+        "jobs": args.jobs, **scale.settings(args)}
     return CampaignConfig(
         make_engine=make_engine, make_scenario=make, options=plan_options(args),
         jobs=args.jobs, snapshot_every_ns=int(args.snapshot_every * 1e6), dedup=args.dedup,
         flash_dir=args.reports / "cuts" if args.reports else None, quiet=args.quiet,
-        repro=repro_base(args, str(device.source)), settings=settings)
+        repro=repro_base(args, str(device.source)), settings=settings,
+        shard=scale.shard_of(args))
 
 
 def print_summary(result: CampaignResult) -> None:
@@ -212,7 +215,10 @@ def main(args: argparse.Namespace) -> int:
         except ValueError as e:
             raise BenchError(f"--cut: {e}") from None
         return replay(config, path)
-    result = run_campaign(config)
+    with scale.paths_runner(args) as run_paths:
+        if run_paths is not None:
+            config.run_paths = run_paths
+        result = run_campaign(config)
     print_summary(result)
     if args.reports:
         for f in report.write_reports(result, args.reports):

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from pybench.engine.base import CutMode
+from pybench.powercut import sarif
 from pybench.powercut import templates as T
+from pybench.powercut.bands import phase_runs
 from pybench.powercut.campaign import CampaignResult
 from pybench.powercut.cutspec import format_path
 from pybench.powercut.oracle import Verdict
@@ -34,13 +36,23 @@ def cut_record(result: CampaignResult, n: int, r: CutResult) -> dict[str, Any]:
         "op": first.op_index, "mode": first.mode.value, "phase": r.phase,
         "operation": r.op, "verdict": r.verdict.value, "reason": r.reason,
         "recovery_ns": r.recovery_ns, "wall_s": round(r.wall_s, 4),
-        "state": r.state, "joined": r.joined, "repro": result.repro(r.path),
+        "state": r.state, "joined": r.joined, "repro": result.repro(r.path), "ran": r.ran,
     }
     if first.mode is CutMode.TORN:
         rec |= {"progress": first.progress, "seed": first.seed}
     if not r.verdict.ok:
-        rec |= {"uart": r.uart, "flash": r.flash_file}
+        rec |= {"uart": r.uart, "flash": r.flash_file, "source": _sources(result, r)}
     return rec
+
+
+def _sources(result: CampaignResult, r: CutResult) -> list[dict[str, Any]]:
+    """Source lines of a failing cut, for SARIF (sarif.py)."""
+    trace, op = result.golden.trace, r.path[0].op_index
+    settings = result.config.settings
+    boot = Path(str(settings.get("boot", "")))
+    apps = [Path(str(settings[k])).with_suffix(".elf") for k in ("from", "to") if k in settings]
+    return sarif.cut_sources(r.reason, trace[op].pc if op < len(trace) else None, boot, apps,
+                             Path.cwd())
 
 
 def summary(result: CampaignResult) -> dict[str, Any]:
@@ -61,7 +73,8 @@ def to_json(result: CampaignResult) -> dict[str, Any]:
         "options": result.config.options.describe(),
         "settings": result.config.settings,
         "golden": {"verdict": g.judgement.verdict.value, "reason": g.judgement.reason,
-                   "operations": len(g.trace), "uart": g.uart},
+                   "operations": len(g.trace), "uart": g.uart,
+                   "phase_runs": phase_runs(g.trace, g.facts.device.layout)},
         "summary": summary(result),
         "cuts": [cut_record(result, n, r) for n, r in enumerate(result.results)],
     }
@@ -186,8 +199,11 @@ def to_html(result: CampaignResult) -> str:
 
 def write_reports(result: CampaignResult, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    out = [folder / "powercut.json", folder / "powercut-junit.xml", folder / "powercut.html"]
-    out[0].write_text(json.dumps(to_json(result), indent=1) + "\n")
+    out = [folder / "powercut.json", folder / "powercut-junit.xml", folder / "powercut.html",
+           folder / "powercut.sarif"]
+    data = to_json(result)
+    out[0].write_text(json.dumps(data, indent=1) + "\n")
     out[1].write_text(to_junit(result))
     out[2].write_text(to_html(result))
+    out[3].write_text(json.dumps(sarif.to_sarif(data), indent=1) + "\n")
     return out

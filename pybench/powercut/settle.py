@@ -177,6 +177,9 @@ class CutEngine(Engine):
     def uart(self) -> UartLog:
         return self.inner.uart()
 
+    def set_input(self, pin: str, level: int) -> None:
+        self.inner.set_input(pin, level)
+
     def send_frame(self, frame: bytes) -> None:
         self.inner.send_frame(frame)
 

@@ -30,6 +30,7 @@ from typing import Any
 from robot.libraries.BuiltIn import BuiltIn
 
 from pybench import layout
+from pybench.chip import F407
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
 from pybench.paths import platform_file
@@ -192,12 +193,11 @@ class BuiltinBoard:
         return ""
 
     def _set_range(self, cmd: rm.Command) -> None:
-        lay = layout.load()
-        if cmd.address + cmd.length > lay.FLASH_TOTAL_SIZE:
+        if cmd.address + cmd.length > F407.flash_size:
             raise AssertionError(f"sysbus.{cmd.target} SetRange: past the end of flash")
-        if cmd.value == 0xFF and cmd.address == 0 and cmd.length == lay.FLASH_TOTAL_SIZE:
+        if cmd.value == 0xFF and cmd.address == 0 and cmd.length == F407.flash_size:
             return   # erasing all of flash: it starts erased here
-        self._board().write_flash(lay.FLASH_BASE_ADDR + cmd.address,
+        self._board().write_flash(F407.flash_base + cmd.address,
                                   bytes([cmd.value & 0xFF]) * cmd.length)
 
     def _power(self) -> None:

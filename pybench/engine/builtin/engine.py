@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from pybench.engine import pins
 from pybench.engine.base import (
     BoardEvent,
     CpuState,
@@ -17,6 +18,7 @@ from pybench.engine.base import (
     UartLog,
 )
 from pybench.engine.builtin import loader, selftest
+from pybench.engine.builtin.gpio import GpioPort
 from pybench.engine.builtin.machine import Machine, Snapshot
 from pybench.errors import BenchError
 from pybench.platform import repl
@@ -101,6 +103,16 @@ class BuiltinEngine(Engine):
         out = self.machine.frames_out
         self.machine.frames_out = []
         return out
+
+    # --- GPIO inputs --------------------------------------------------------------
+    def set_input(self, pin: str, level: int) -> None:
+        port, number = pins.parse_pin(pin)
+        held = pins.check_level(pin, level)
+        for model in self.machine.models:
+            if isinstance(model, GpioPort) and model.port_index == port:
+                model.hold(number, held)
+                return
+        raise BenchError(f"GPIO pin {pin}: the platform has no GPIO port {chr(65 + port)}")
 
     # --- flash --------------------------------------------------------------------
     def read_flash(self, addr: int, size: int) -> bytes:

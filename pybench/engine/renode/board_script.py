@@ -114,6 +114,11 @@ def power_on_commands(ram_names: list[str], vtor: int, sp: int, pc: int) -> list
     return cmds
 
 
+def gpio_input(port: int, pin: int, level: int) -> str:
+    """Drive a GPIO port's input line, as a button on the board would (STM32_GPIOPort)."""
+    return f"sysbus.gpioPort{chr(ord('A') + port)} OnGPIO {pin} {'true' if level else 'false'}"
+
+
 def run_for(ns: int) -> str:
     return f"emulation RunFor {quote(format_interval(ns))}"
 

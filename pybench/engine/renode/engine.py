@@ -16,6 +16,7 @@ engine and why.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import struct
 import tempfile
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from pybench import layout
 from pybench.chip import F407
+from pybench.engine import pins
 from pybench.engine.base import (
     BoardEvent,
     CpuState,
@@ -36,8 +38,9 @@ from pybench.engine.base import (
     UartLog,
 )
 from pybench.engine.renode import board_script as bs
-from pybench.engine.renode import protocol, replay
+from pybench.engine.renode import inprocess, protocol, replay
 from pybench.engine.renode.console import ConsoleFile
+from pybench.engine.renode.inprocess import InProcessMonitor
 from pybench.engine.renode.mailbox import Mailbox
 from pybench.engine.renode.monitor import Monitor
 from pybench.engine.renode.process import RenodeProcess, find_renode, free_port, private_env
@@ -58,11 +61,12 @@ class RenodeEngine(Engine):
     name = "renode"
 
     def __init__(self, renode: str | None = None) -> None:
-        self.exe = renode or find_renode()   # BenchError when Renode is not installed
+        # BenchError when Renode is not installed (in-process: pyrenode3 finds Renode).
+        self.exe = renode or ("" if inprocess.available() else find_renode())
         self._work = Path(tempfile.mkdtemp(prefix="pybench-renode-"))
         self.mailbox = Mailbox(self._work)
         self._process: RenodeProcess | None = None
-        self._monitor: Monitor | None = None
+        self._monitor: Monitor | InProcessMonitor | None = None
         self._console: ConsoleFile | None = None
         self._platform: repl.Platform | None = None
         self._platform_dir = Path(".")
@@ -76,12 +80,13 @@ class RenodeEngine(Engine):
         self._events: list[BoardEvent] = []
         self._saves = 0
         self._uart = UartLog()
+        self._inputs: dict[tuple[int, int], int] = {}   # GPIO inputs held (set_input)
         self._journal = replay.Journal()
         self.replayed_ns = 0     # virtual time run again by restores (for the bench's figures)
 
     # --- plumbing ---------------------------------------------------------------------
     @property
-    def monitor(self) -> Monitor:
+    def monitor(self) -> Monitor | InProcessMonitor:
         if self._monitor is None:
             raise BenchError("Renode engine: load_platform() first")
         return self._monitor
@@ -111,6 +116,11 @@ class RenodeEngine(Engine):
             "PYBENCH_FLASH_LAYOUT": str(layout.header_path()),
             **private_env(self._work),
         }
+        if inprocess.available():
+            # Renode in this process reads our environment; one engine at a time.
+            os.environ.update({k: v for k, v in env.items() if k.startswith("PYBENCH_")})
+            self._monitor = InProcessMonitor()
+            return
         self._process = RenodeProcess(self.exe, port, env, self._work / "renode.log")
         self._monitor = Monitor("127.0.0.1", port)
         try:
@@ -155,6 +165,8 @@ class RenodeEngine(Engine):
         sp, pc = struct.unpack("<II", self.read_flash(F407.flash_base, 8))
         for cmd in bs.power_on_commands(rams, F407.flash_base, sp, pc):
             self.command(cmd)
+        for (port, number), level in self._inputs.items():
+            self.command(bs.gpio_input(port, number, level))
         self.mailbox.take_power_cut()   # a stale marker from the last cut
 
     def power_on(self) -> None:
@@ -230,6 +242,15 @@ class RenodeEngine(Engine):
     # --- console ------------------------------------------------------------------------
     def uart(self) -> UartLog:
         return self._uart
+
+    # --- GPIO inputs --------------------------------------------------------------------
+    def set_input(self, pin: str, level: int) -> None:
+        # Sent again after every power-on and restore (_power_on_commands): whether Renode
+        # keeps an input line's level across a machine reset is not measured. Not tried on
+        # Renode yet.
+        port, number = pins.parse_pin(pin)
+        self._inputs[(port, number)] = pins.check_level(pin, level)
+        self.command(bs.gpio_input(port, number, self._inputs[(port, number)]))
 
     # --- Ethernet -----------------------------------------------------------------------
     def send_frame(self, frame: bytes) -> None:
@@ -356,9 +377,10 @@ class RenodeEngine(Engine):
 
     def close(self) -> None:
         try:
-            if self._monitor is not None:
+            if isinstance(self._monitor, Monitor):
                 with contextlib.suppress(BenchError):   # Renode closes the socket as it quits
                     self._monitor.run("quit")
+            if self._monitor is not None:
                 self._monitor.close()
             if self._console is not None:
                 self._console.close()

@@ -50,6 +50,13 @@ def robot_command_line(exe: str, server_port: int) -> list[str]:
     return [exe, *extra, "--hide-log", "--robot-server-port", str(server_port)]
 
 
+def log_reason(log: str, most: int = 3) -> str:
+    """The last error lines of a Renode log ("[ERROR]" lines, exceptions), joined."""
+    errors = [line.strip() for line in log.splitlines()
+              if "[ERROR]" in line or "Exception" in line]
+    return " | ".join(errors[-most:])
+
+
 def private_env(work: Path) -> dict[str, str]:
     """Variables that keep one Renode apart from every other.
 
@@ -96,11 +103,9 @@ class RenodeProcess:
     def reason(self) -> str:
         """Renode's own words for a failure: the last error lines of its log, if any."""
         try:
-            lines = self.log.read_text(errors="replace").splitlines()
+            return log_reason(self.log.read_text(errors="replace"))
         except OSError:
             return ""
-        errors = [line.strip() for line in lines if "[ERROR]" in line or "Exception" in line]
-        return " | ".join(errors[-3:])
 
     def _signal_group(self, sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError):
