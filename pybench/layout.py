@@ -12,8 +12,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from pybench.chip import Chip
+from pybench.device.model import Region
 from pybench.errors import BenchError
 from pybench.paths import repo_root
+
+__all__ = ["FlashLayout", "Region", "header_path", "load", "parse_header"]
 
 _DEFINE = re.compile(r"^\s*#define\s+([A-Z0-9_]+)\s+(.*?)\s*(?:/\*.*)?$")
 _GUARD = "FLASH_LAYOUT_H"
@@ -38,20 +42,6 @@ def parse_header(text: str, source: str = "flash_layout.h") -> dict[str, int | t
 
 
 @dataclass(frozen=True)
-class Region:
-    name: str
-    addr: int
-    size: int
-
-    @property
-    def end(self) -> int:
-        return self.addr + self.size
-
-    def __contains__(self, addr: object) -> bool:
-        return isinstance(addr, int) and self.addr <= addr < self.end
-
-
-@dataclass(frozen=True)
 class FlashLayout:
     values: dict[str, int | tuple[int, ...]]
 
@@ -71,18 +61,18 @@ class FlashLayout:
         return tuple(k * 1024 for k in kib)
 
     @property
+    def chip(self) -> Chip:
+        """The chip as this header sees it (its sectors and RAM)."""
+        return Chip("flash_layout.h", self.FLASH_BASE_ADDR, self.sector_sizes,
+                    (self.SRAM_BASE_ADDR, self.SRAM_TOTAL_SIZE),
+                    (self.CCM_BASE_ADDR, self.CCM_TOTAL_SIZE))
+
+    @property
     def sector_addrs(self) -> tuple[int, ...]:
-        addrs, addr = [], self.FLASH_BASE_ADDR
-        for size in self.sector_sizes:
-            addrs.append(addr)
-            addr += size
-        return tuple(addrs)
+        return self.chip.sector_addrs
 
     def sector_of(self, addr: int) -> int:
-        for i, (base, size) in enumerate(zip(self.sector_addrs, self.sector_sizes, strict=True)):
-            if base <= addr < base + size:
-                return i
-        raise ValueError(f"0x{addr:08x} is not in flash")
+        return self.chip.sector_of(addr)
 
     def sectors(self, first: int, last: int) -> Region:
         addr = self.sector_addrs[first]

@@ -32,7 +32,7 @@ class Region:
     name: str
     addr: int
     size: int
-    role: Role
+    role: Role = Role.OTHER
     protected: bool = False        # no flash operation may touch it, ever
 
     @property
