@@ -3,8 +3,9 @@ repository, works from a device description alone: no checkout, no PYBENCH_ROOT.
 
 The wheel is built from this checkout; the new environment gets only the wheel (its
 dependencies are taken from the test environment through a .pth file, so the test does
-not download them again). The description is our sample device's, copied out of the
-tree with absolute paths to the firmware this checkout built."""
+not download them again). The description is our second sample device's (sample-flag:
+DHCP, a login step, raw binaries, a flag word), copied out of the tree with absolute
+paths to the firmware this checkout built."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import venv
 from pathlib import Path
 
 import pytest
-from sample_device import ROOT, SAMPLE_PATH
+from sample_device import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,10 @@ def _run(env_dir: Path, cwd: Path, *argv: str) -> subprocess.CompletedProcess[st
 
 
 def _description(built: Path, where: Path) -> Path:
-    text = SAMPLE_PATH.read_text().replace("${PYBENCH_BUILD:-../build}", str(built))
+    source = ROOT / "devices" / "sample-flag.toml"
+    if not (built / "sample-flag" / "boot.elf").is_file():
+        pytest.skip("build/sample-flag not built (make firmware)")
+    text = source.read_text().replace("${PYBENCH_BUILD:-../build}", str(built))
     path = where / "my-device.toml"
     path.write_text(text)
     return path
@@ -68,9 +72,9 @@ def test_check_and_a_campaign_from_a_description(installed: Path, built: Path,
     desc = _description(built, tmp_path)
     check = _run(installed, tmp_path, "device", "check", str(desc))
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "ok   tftp:" in check.stdout
+    assert "ok   tftp:" in check.stdout and "(by DHCP)" in check.stdout
     campaign = _run(installed, tmp_path, "powercut", "--device", str(desc), "--via",
-                    "backdoor", "--plan", "random", "--random", "6", "-q", "--reports",
+                    "http", "--plan", "random", "--random", "6", "-q", "--reports",
                     str(tmp_path / "reports"))
     assert campaign.returncode == 0, campaign.stdout + campaign.stderr
     assert "6 cuts" in campaign.stdout and (tmp_path / "reports" / "powercut.json").is_file()
