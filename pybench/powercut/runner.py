@@ -456,6 +456,11 @@ class CutRunner:
         found = rules.event_rules(eng.events()[ev0:], ready) \
             or rules.trace_rules(trace, flash, self.layout)
         if found is not None:
+            cpu = eng.cpu_state()
+            if cpu.lockup or cpu.in_fault_handler:   # where it ended, as the oracle says it
+                what = "locked up" if cpu.lockup else f"in fault handler (IPSR {cpu.ipsr})"
+                found = replace(found, reason=f"{found.reason}; CPU {what} at pc "
+                                              f"0x{cpu.pc:08x}")
             return found
         judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed,
                                          oracle.writes_slot(trace, facts)), facts)
