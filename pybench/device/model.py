@@ -174,6 +174,16 @@ class Network:
         return sum(bin(int(p)).count("1") for p in self.netmask.split("."))
 
 
+def version_in(pattern: str, text: str) -> int | None:
+    """The version number `pattern` finds in `text`: its group "version", else its first
+    group; None when it does not match or the group is not a number."""
+    m = re.search(pattern, text)
+    if not m:
+        return None
+    found = m.groupdict().get("version") or (m.group(1) if m.groups() else None)
+    return int(found) if found and found.isdigit() else None
+
+
 @dataclass(frozen=True)
 class Console:
     ready: str                       # the application is up and serving
@@ -182,13 +192,7 @@ class Console:
     refused: str | None = None       # the device says an upload was refused
 
     def version_of(self, line: str) -> int | None:
-        if not self.version:
-            return None
-        m = re.search(self.version, line)
-        if not m:
-            return None
-        text = m.groupdict().get("version") or (m.group(1) if m.groups() else None)
-        return int(text) if text and text.isdigit() else None
+        return version_in(self.version, line) if self.version else None
 
 
 class RestartKind(str, enum.Enum):
@@ -247,11 +251,7 @@ class Probe:
     version: str                     # a regex; group "version" or 1 is the number
 
     def version_of(self, text: str) -> int | None:
-        m = re.search(self.version, text)
-        if not m:
-            return None
-        found = m.groupdict().get("version") or (m.group(1) if m.groups() else None)
-        return int(found) if found and found.isdigit() else None
+        return version_in(self.version, text)
 
 
 @dataclass(frozen=True)
