@@ -494,6 +494,7 @@ class FlashRules(object):
 
     def _refuse(self, flags):
         """An operation that cannot run: flags set, nothing changes in flash."""
+        self._event("flash-refused", "SR error flags 0x%02x (CR 0x%08x)" % (flags, self.cr))
         if self.cr & CR_ERRIE and flags & (SR_WRPERR | SR_PGAERR | SR_PGPERR):
             # OPERR marks parallelism, alignment and protection errors (RM0090 FLASH_SR).
             flags |= SR_OPERR

@@ -3,7 +3,8 @@
  *
  * Only flash.h is used, so the host tests run this file against a simulated flash with
  * power cuts. JOURNAL_BUG_NO_CRC builds the deliberately broken variant that trusts
- * records without checking their CRC (boot-bug-no-crc.elf); never set it elsewhere.
+ * records without checking their CRC (boot-bug-no-crc.elf), JOURNAL_BUG_NO_ERASE_ON_ROTATE
+ * one that compacts into the other sector without erasing it; never set them elsewhere.
  */
 #include "journal.h"
 
@@ -127,7 +128,11 @@ int journal_append(struct journal_entry *e)
         /* Compaction: the full sector keeps the current state until the new record,
          * which carries the whole state, is complete in the other one. */
         sec ^= 1u;
+#ifndef JOURNAL_BUG_NO_ERASE_ON_ROTATE
         st = flash_erase_sector(sector_num[sec]);
+#else
+        st = sector_num[sec] ? FLASH_OK : FLASH_OK;   /* BUG: "the other sector is empty" */
+#endif
         if (st != FLASH_OK)
             return st;
         slot = 0;

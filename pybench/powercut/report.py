@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pybench.engine.base import CutMode
-from pybench.powercut import sarif
+from pybench.powercut import sarif, wear
 from pybench.powercut import templates as T
 from pybench.powercut.bands import phase_runs
 from pybench.powercut.campaign import CampaignResult
@@ -40,6 +40,8 @@ def cut_record(result: CampaignResult, n: int, r: CutResult) -> dict[str, Any]:
     }
     if first.mode is CutMode.TORN:
         rec |= {"progress": first.progress, "seed": first.seed}
+    if r.repaired:
+        rec["repaired"] = r.repaired
     if not r.verdict.ok:
         rec |= {"uart": r.uart, "flash": r.flash_file, "source": _sources(result, r)}
     return rec
@@ -57,10 +59,16 @@ def _sources(result: CampaignResult, r: CutResult) -> list[dict[str, Any]]:
 
 def summary(result: CampaignResult) -> dict[str, Any]:
     counts = collections.Counter(r.verdict.value for r in result.results)
+    golden_failed = not result.golden_ok
     return {
-        "cuts": len(result.results), "failures": len(result.failures),
+        # A golden run that did not end as expected is a failure of its own: the campaign
+        # made no cuts, and a CI reading these counts must not show it green.
+        "cuts": len(result.results), "failures": len(result.failures) + golden_failed,
+        "golden_failed": golden_failed,
         "joined": sum(r.joined for r in result.results),
         "recoveries_run": sum(r.ran for r in result.results),
+        "repaired": sum(bool(r.repaired) for r in result.results),
+        "wear": wear.wear(result.golden.trace),
         "verdicts": dict(sorted(counts.items())), "wall_s": round(result.wall_s, 3),
         "cuts_per_s": round(len(result.results) / max(result.wall_s, 1e-9), 2),
     }
@@ -81,8 +89,10 @@ def to_json(result: CampaignResult) -> dict[str, Any]:
 
 
 def to_junit(result: CampaignResult) -> str:
-    suite = ET.Element("testsuite", name="powercut", tests=str(len(result.results)),
-                       failures=str(len(result.failures)), errors="0",
+    golden_failed = not result.golden_ok
+    suite = ET.Element("testsuite", name="powercut",
+                       tests=str(len(result.results) + golden_failed),
+                       failures=str(len(result.failures) + golden_failed), errors="0",
                        time=f"{result.wall_s:.3f}")
     props = ET.SubElement(suite, "properties")
     for name, value in [("seed", result.config.options.seed),
@@ -167,6 +177,8 @@ def to_html(result: CampaignResult) -> str:
             ("cuts", s["cuts"]), ("failures", s["failures"]),
             ("joined a judged state", s["joined"]),
             ("recoveries run", s["recoveries_run"]),
+            ("recovered through a repair path", s["repaired"]),
+            ("wear", wear.describe(s["wear"]).removeprefix("wear: ")),
             *s["verdicts"].items(), ("wall time", f"{s['wall_s']} s ({s['cuts_per_s']} cuts/s)")]
     summary_rows = "\n".join(T.SUMMARY_ROW.format(name=html.escape(str(k)),
                                                   value=html.escape(str(v))) for k, v in summ)

@@ -12,16 +12,17 @@ power-on whose flash agrees on those sectors takes its outcome without running
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pybench.device import metadata
-from pybench.device.model import Layout
+from pybench.device.model import Layout, MetadataKind
 from pybench.engine.base import CutMode, Engine, FlashOp
 from pybench.errors import BenchError
-from pybench.powercut import oracle, states
+from pybench.powercut import oracle, rules, states
 from pybench.powercut.cutspec import CutPath, format_path
 from pybench.powercut.judged import JudgedStates
 from pybench.powercut.oracle import Judgement, UpdateFacts, Verdict
@@ -43,6 +44,16 @@ SLOW_MAX_MARKS = 24
 SLOW_EVERY_NS = 50_000_000
 
 
+@dataclass(frozen=True)
+class Checks:
+    """What is checked after a recovery besides the image it ends on (rules.py)."""
+
+    reboots: bool = True       # boot again (reset, power cycle): nothing written, same image
+    soak_ns: int = 0           # after the power cycle's ready line, run this long: no reset
+    repair: str = ""           # regex of console lines that show a repair path ("": none)
+    repair_fails: bool = False  # a recovery through a repair path is a failure (repaired)
+
+
 @dataclass
 class Snap:
     step: int            # index into the steps (len(steps): the final wait for ready)
@@ -61,6 +72,11 @@ class Golden:
     judgement: Judgement
     uart: str
     commit: int | None          # oracle.commit_point() along the trace
+
+    @property
+    def ok(self) -> bool:
+        """Ended as the update must: the new image installed, or the old one kept."""
+        return self.judgement.verdict is oracle.expected(self.facts)
 
     @property
     def digest(self) -> str:
@@ -85,6 +101,7 @@ class CutResult:
     uart: str                  # console from that power-on on
     followups: list[CutPath] = field(default_factory=list)
     flash_file: str | None = None
+    repaired: str = ""         # the console line of a repair path the recovery took
     joined: bool = False       # an earlier cut judged the same state (set by the campaign)
     ran: bool = False          # its last recovery was run here, not taken from a judged
                                # state this worker had seen (depends on -j: speed only)
@@ -121,6 +138,7 @@ class _Outcome:
     uart: str
     final_flash: bytes
     recovery_trace: list[FlashOp]   # of the level where the path ended
+    repaired: str = ""              # a console line of the bootloader's repair path
 
 
 def flash_image(engine: Engine, lay: Layout) -> bytes:
@@ -132,14 +150,14 @@ def committed_in(flash: bytes, facts: UpdateFacts) -> bool:
 
 
 def observe(engine: Engine, facts: UpdateFacts, ready: bool, t0: int, bound_ns: int,
-            committed: bool) -> oracle.Observation:
+            committed: bool, slot_written: bool = False) -> oracle.Observation:
     lay = facts.device.layout
     slot_len = max(len(facts.old_image), len(facts.new_image))
     return oracle.Observation(
         boot=engine.read_flash(lay.boot.addr, lay.boot.size),
         slot=engine.read_flash(lay.app_slot.addr, slot_len),
         cpu=engine.cpu_state(), ready=ready, elapsed_ns=engine.now_ns - t0,
-        bound_ns=bound_ns, committed=committed,
+        bound_ns=bound_ns, committed=committed, slot_written=slot_written,
     )
 
 
@@ -148,7 +166,8 @@ class CutRunner:
 
     def __init__(self, make_engine: Callable[[], Engine], scenario: Scenario,
                  options: PlanOptions, spacing: Spacing | None = None,
-                 flash_dir: Path | None = None, dedup: bool = True) -> None:
+                 flash_dir: Path | None = None, dedup: bool = True,
+                 checks: Checks | None = None) -> None:
         self.engine = CutEngine(make_engine())
         self.scenario = scenario
         self.options = replace(options, device=scenario.device)
@@ -156,10 +175,12 @@ class CutRunner:
         self.spacing = spacing      # where marks start (None: at step starts only)
         self.flash_dir = flash_dir
         self.dedup = dedup          # False: run every recovery (to check the dedup)
+        self.checks = checks or Checks()
         # Each sector as (offset in a flash image, size).
         self.sectors = [(a - lay.FLASH_BASE_ADDR, n)
                         for a, n in zip(lay.sector_addrs, lay.sector_sizes, strict=True)]
         self.judged: JudgedStates[_Outcome | _Passage] = JudgedStates(self.sectors)
+        self.cut_flash = b""            # the flash at the last power-on after a cut
         self.golden = self._golden()
 
     # --- the golden run ---------------------------------------------------------------
@@ -167,8 +188,11 @@ class CutRunner:
         eng, sc = self.engine, self.scenario
         sc.prepare(eng)
         facts = sc.facts(eng)
+        self.golden_facts = facts
         initial = flash_image(eng, self.layout)
         eng.reset_trace()
+        ev0 = len(eng.events())
+        trace: list[FlashOp] | None = None
         snaps: list[Snap] = []
         steps = sc.steps()
         judgement: Judgement | None = None
@@ -201,12 +225,15 @@ class CutRunner:
                     steps[i].run(eng)
                 else:
                     ready = wait_ready(eng, sc.state, SETTLE, sc.ready, sc.bound_ns,
-                                       sc.run_until(eng))
-                    commit = oracle.commit_point(eng.flash_trace(), initial, facts)
+                                       sc.run_until(eng), self._looping(len(eng.events())))
+                    trace = list(eng.flash_trace())
+                    commit = oracle.commit_point(trace, initial, facts)
                     settled = True
-                    obs = observe(eng, facts, ready, int(sc.state[SETTLE]["t0"]), sc.bound_ns,
-                                  commit is not None)
-                    judgement = oracle.judge(obs, facts)
+                    eng.marks(None)
+                    judgement = self.judge_run(ready, int(sc.state[SETTLE]["t0"]), ev0,
+                                               commit is not None, initial, trace)
+                    if judgement.verdict.ok and self.checks.reboots:
+                        judgement, _ = self._reboots(judgement)
             except StepFailed as e:
                 judgement = Judgement(Verdict.BRICKED, f"step {steps[i].name}: {e}")
             except PowerFailed:
@@ -216,14 +243,15 @@ class CutRunner:
             if judgement is not None:
                 break
         assert judgement is not None
-        trace = list(eng.flash_trace())
+        if trace is None:
+            trace = list(eng.flash_trace())
         if not settled:
             commit = oracle.commit_point(trace, initial, facts)
         return Golden(trace, snaps, initial, facts, judgement, eng.uart().text[uart_start:],
                       commit)
 
     def golden_ok(self) -> bool:
-        return self.golden.judgement.verdict is Verdict.RECOVERED_NEW
+        return self.golden.ok
 
     def plan_options(self) -> PlanOptions:
         return replace(self.options, initial_flash=self.golden.initial_flash)
@@ -294,7 +322,7 @@ class CutRunner:
         followups = plan_followups(path, outcome.recovery_trace, self.options)
         return CutResult(path, outcome.judgement.verdict, outcome.judgement.reason, phase,
                          op_info, outcome.recovery_ns, time.perf_counter() - started, state,
-                         uart, followups, flash_file, ran=ran)
+                         uart, followups, flash_file, outcome.repaired, ran=ran)
 
     def _recover(self, path: CutPath) -> tuple[_Outcome, str, str, bool]:
         """From the board off after path[0]: power-ons, later cuts, the verdict.
@@ -308,8 +336,10 @@ class CutRunner:
         first_state = ""
         uart_parts: list[str] = []
         ran = False
+        slot_written = False     # by an earlier level of this path
         for level in range(len(path)):
             flash = flash_image(eng, self.layout)
+            self.cut_flash = flash      # what the last cut left, for --export
             committed = committed or committed_in(flash, facts)
             rest = format_path(path[level + 1 :])
             digests = judged.digests(flash)
@@ -324,12 +354,17 @@ class CutRunner:
                 first_state = first_state or found[0]
                 step = found[1]
             else:
-                step, depended = self._run_level(path, level, committed)
+                step, depended = self._run_level(path, level, committed, flash)
                 name = judged.add(digests, depended, rest, committed, self._kept(step))
                 first_state = first_state or name
             ran = found is None
             if isinstance(step, _Outcome):
+                if slot_written and facts.expect == "old" and step.judgement.verdict.ok:
+                    step = replace(step, judgement=Judgement(
+                        Verdict.SLOT_ERASED, "application slot erased or programmed for an "
+                        "update that must be refused (by a recovery that power cut short)"))
                 return step, first_state, "".join(uart_parts) + step.uart, ran
+            slot_written = slot_written or oracle.writes_slot(step.ops, facts)
             if found is not None:      # the flash the next cut left, as the judged run did
                 after = step.apply(flash, self.layout)
                 base = self.layout.FLASH_BASE_ADDR
@@ -350,21 +385,23 @@ class CutRunner:
         return replace(step, final_flash=b"",
                        recovery_trace=step.recovery_trace if self.options.depth > 1 else [])
 
-    def _run_level(self, path: CutPath, level: int, committed: bool
+    def _run_level(self, path: CutPath, level: int, committed: bool, flash: bytes
                    ) -> tuple[_Outcome | _Passage, frozenset[int] | None]:
         """Power on and run (watched) until the verdict, or until the next cut fires; what
         followed, and the flash sectors the run depended on."""
-        eng, sc, facts = self.engine, self.scenario, self.golden.facts
+        eng, sc = self.engine, self.scenario
         sc.power_lost(eng)
         eng.reset_trace()
         nxt = path[level + 1] if level + 1 < len(path) else None
         eng.watch_flash()
+        ev0 = len(eng.events())
         eng.power_on()
         t0, text0 = eng.now_ns, len(eng.uart().text)
         eng.arm_power_cut(nxt)
         state: dict[str, object] = {}
         try:
-            ready = wait_ready(eng, state, SETTLE, sc.ready, sc.bound_ns, sc.run_until(eng))
+            ready = wait_ready(eng, state, SETTLE, sc.ready, sc.bound_ns, sc.run_until(eng),
+                               self._looping(ev0))
         except PowerFailed:
             depended = eng.flash_depended()
             trace = list(eng.flash_trace())
@@ -377,16 +414,95 @@ class CutRunner:
             return _Passage(eng.uart().text[text0:], done, torn), depended
         finally:
             eng.arm_power_cut(None)
+        trace = list(eng.flash_trace())
+        recovery_ns, uart = eng.now_ns - t0, eng.uart().text[text0:]
         if nxt is not None:
             judgement = Judgement(Verdict.CUT_MISSED,
                                   f"recovery never reached the cut at level {level + 2}")
         else:
-            judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed),
-                                     facts)
+            judgement = self.judge_run(ready, t0, ev0, committed, flash, trace)
+            if judgement.verdict.ok and self.checks.reboots:
+                judgement, more = self._reboots(judgement)
+                uart += more
         depended = eng.flash_depended()
-        return _Outcome(judgement, eng.now_ns - t0, eng.uart().text[text0:],
-                        flash_image(eng, self.layout),
-                        list(eng.flash_trace())), depended
+        repaired = ""
+        if self.checks.repair:
+            rx = re.compile(self.checks.repair)
+            repaired = next((line for line in uart.splitlines() if rx.search(line)), "")
+            if repaired and self.checks.repair_fails and judgement.verdict.ok:
+                judgement = Judgement(Verdict.REPAIRED, f"recovered through the bootloader's "
+                                                        f"repair path: {repaired!r}")
+        return _Outcome(judgement, recovery_ns, uart, flash_image(eng, self.layout), trace,
+                        repaired), depended
+
+    def _looping(self, ev0: int) -> Callable[[], bool]:
+        """A stop condition: the board has reset often enough to call it a boot loop, or
+        touched memory the chip lacks (either verdict is settled: rules.event_rules)."""
+        eng = self.engine
+
+        def looping() -> bool:
+            events = eng.events()[ev0:]
+            return sum(e.kind == "reset" for e in events) > rules.LOOP_RESETS or any(
+                e.kind == "fault" and "unmapped" in e.detail for e in events)
+
+        return looping
+
+    def judge_run(self, ready: bool, t0: int, ev0: int, committed: bool, flash: bytes,
+                  trace: Sequence[FlashOp]) -> Judgement:
+        """The verdict of a run from power-on (flash: what it powered on with; ev0: the
+        number of board events before it): the stricter rules first, then the oracle,
+        then the journal."""
+        eng, sc, facts = self.engine, self.scenario, self.golden_facts
+        found = rules.event_rules(eng.events()[ev0:], ready) \
+            or rules.trace_rules(trace, flash, self.layout)
+        if found is not None:
+            cpu = eng.cpu_state()
+            if cpu.lockup or cpu.in_fault_handler:   # where it ended, as the oracle says it
+                what = "locked up" if cpu.lockup else f"in fault handler (IPSR {cpu.ipsr})"
+                found = replace(found, reason=f"{found.reason}; CPU {what} at pc "
+                                              f"0x{cpu.pc:08x}")
+            return found
+        judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed,
+                                         oracle.writes_slot(trace, facts)), facts)
+        meta = facts.device.metadata
+        if judgement.verdict.ok and meta.kind is MetadataKind.JOURNAL:
+            # Only the journal's regions: a read here counts for the flash watch (dedup),
+            # and the recovery has read them anyway.
+            a, b = (eng.read_flash(r.addr, r.size)
+                    for r in (self.layout.region(n) for n in meta.regions))
+            return rules.journal_rule(a, b) or judgement
+        return judgement
+
+    def _reboots(self, first: Judgement) -> tuple[Judgement, str]:
+        """Boot a recovered board again, by a reset and by a power cycle: nothing is
+        pending, so no flash may be written, and the same image must start (and, after
+        the power cycle, keep running for the soak time without a reset)."""
+        eng, sc, facts = self.engine, self.scenario, self.golden_facts
+        uart = ""
+        for how in ("reset", "power cycle"):
+            n0, ev0, text0 = eng.flash_op_count(), len(eng.events()), len(eng.uart().text)
+            if how == "reset":
+                eng.system_reset()
+            else:
+                sc.power_lost(eng)
+                eng.power_on()
+            t0 = eng.now_ns
+            state: dict[str, object] = {}
+            ready = wait_ready(eng, state, SETTLE, sc.ready, sc.bound_ns, sc.run_until(eng),
+                               self._looping(ev0))
+            t_ready = eng.now_ns
+            if ready and how == "power cycle" and self.checks.soak_ns:
+                run = sc.run_until(eng) or (lambda cond, ns: eng.run(ns, cond))
+                run(lambda: False, self.checks.soak_ns)
+            events = eng.events()[ev0:]
+            uart += f"\n--- {how} ---\n" + eng.uart().text[text0:]
+            now = rules.event_rules(events, ready) or oracle.judge(
+                observe(eng, facts, ready, t0, sc.bound_ns, first.running == "new"), facts)
+            resets = sum(e.kind == "reset" and e.time_ns > t_ready for e in events)
+            found = rules.reboot_rule(how, first, now, eng.flash_ops_since(n0), resets)
+            if found is not None:
+                return found, uart
+        return first, uart
 
     def _save_flash(self, path: CutPath, flash: bytes, uart: str) -> str:
         assert self.flash_dir is not None

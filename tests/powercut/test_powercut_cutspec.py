@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pybench.engine.base import CutMode, PowerCut
@@ -13,6 +13,8 @@ cuts = st.builds(
     st.sampled_from([0.0, 0.125, 0.5, 0.75, 1.0]), st.integers(0, 2**31))
 
 
+# A loaded machine (CI shares its 2 cores) makes input generation look slow.
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.lists(cuts, min_size=1, max_size=4))
 def test_path_text_round_trips(path: list[PowerCut]) -> None:
     assert parse_path(format_path(tuple(path))) == tuple(path)

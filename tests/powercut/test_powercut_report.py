@@ -63,3 +63,14 @@ def test_html_escapes_console_text(bad: CampaignResult) -> None:
     bad.failures[0].uart = "<b>boot</b> & \"x\""
     page = report.to_html(bad)
     assert "<b>boot</b>" not in page and "&lt;b&gt;boot&lt;/b&gt;" in page
+
+
+def test_a_failing_golden_run_counts_as_a_failure(fake_campaign: CampaignFn) -> None:
+    result = fake_campaign(bug="never-copies", kind=PlanKind.BOUNDARIES)
+    assert not result.golden_ok and result.results == []
+    s = report.summary(result)
+    assert s["failures"] == 1 and s["golden_failed"] is True
+    assert report.to_json(result)["summary"]["failures"] == 1
+    suite = ET.fromstring(report.to_junit(result))
+    assert suite.get("tests") == "1" and suite.get("failures") == "1"
+    assert len(suite.findall("testcase/failure")) == 1
