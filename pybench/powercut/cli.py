@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pybench.device.select import add_device_option, device_from
-from pybench.engine.base import Engine
+from pybench.engine.base import CutMode, Engine
 from pybench.errors import BenchError
 from pybench.powercut import content, export, report, scale, wear
 from pybench.powercut.campaign import (
@@ -23,7 +23,7 @@ from pybench.powercut.cutspec import CutPath, format_path, parse_path
 from pybench.powercut.phases import parse_phases
 from pybench.powercut.plan import PlanKind, PlanOptions
 from pybench.powercut.runner import Checks
-from pybench.powercut.scenario import REPAIR_PATTERN, Extras, Scenario, make_scenario
+from pybench.powercut.scenario import Extras, Scenario, make_scenario
 
 ENGINES = {"builtin": ("pybench.engine.builtin.engine", "BuiltinEngine"),
            "renode": ("pybench.engine.renode", "RenodeEngine")}
@@ -98,8 +98,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--soak", type=float, default=DEFAULT_SOAK_S, metavar="SECONDS",
                    help="after the power cycle, the application must run this long in "
                         "virtual time without a reset (default 0.2; 0: not checked)")
-    p.add_argument("--repair", default=REPAIR_PATTERN, metavar="REGEX",
-                   help="console lines that show the bootloader's repair path (reported)")
+    p.add_argument("--flash-fault", metavar="KIND[,KIND...]",
+                   help="flash failures instead of power cuts, at the planned operations: "
+                        f"{', '.join(FAULT_KINDS)} or all (the board runs on after each)")
+    p.add_argument("--repair", default=None, metavar="REGEX",
+                   help="console lines that show the bootloader's repair path (reported; "
+                        "default: the description's console.repair)")
     p.add_argument("--repair-fails", action="store_true",
                    help="a recovery that went through the repair path fails (verdict "
                         "repaired)")
@@ -141,9 +145,27 @@ def plan_options(args: argparse.Namespace) -> PlanOptions:
         phases = parse_phases(args.phase) if args.phase else None
     except ValueError as e:
         raise BenchError(f"--phase: {e}") from None
+    faults = parse_faults(args.flash_fault) if args.flash_fault else ()
+    if faults and (args.torn or args.depth > 1):
+        raise BenchError("--flash-fault: no --torn or --depth with it (the board stays on: "
+                         "there is no recovery to cut)")
     return PlanOptions(kind=kind, seed=args.seed, random_count=count, torn=args.torn,
                        torn_progress=progress, phases=phases, depth=args.depth,
-                       depth_samples=args.depth_samples)
+                       depth_samples=args.depth_samples, faults=faults)
+
+
+FAULT_KINDS = tuple(m.value for m in CutMode if m.is_fault)
+
+
+def parse_faults(text: str) -> tuple[CutMode, ...]:
+    names = [n.strip() for n in text.split(",")]
+    if names == ["all"]:
+        names = list(FAULT_KINDS)
+    bad = [n for n in names if n not in FAULT_KINDS]
+    if bad or not names:
+        raise BenchError(f"--flash-fault {text!r}: choose from {', '.join(FAULT_KINDS)} "
+                         "or all")
+    return tuple(dict.fromkeys(CutMode(n) for n in names))
 
 
 def repro_base(args: argparse.Namespace, device_path: str) -> str:
@@ -197,10 +219,11 @@ def config_from(args: argparse.Namespace) -> CampaignConfig:
             raise BenchError(f"--ready: bad regular expression {args.ready!r}: {e}") from None
     if args.soak < 0:
         raise BenchError("--soak must be 0 or more seconds")
+    repair = args.repair if args.repair is not None else device.console.repair or ""
     try:
-        re.compile(args.repair)
+        re.compile(repair)
     except re.error as e:
-        raise BenchError(f"--repair {args.repair!r}: not a regular expression ({e})") from None
+        raise BenchError(f"--repair {repair!r}: not a regular expression ({e})") from None
 
     def make() -> Scenario:
         sc = make_scenario(args.via, device, args.boot, args.old, args.new, args.platform,
@@ -219,14 +242,14 @@ def config_from(args: argparse.Namespace) -> CampaignConfig:
         "platform": str(sc.platform), "bound_s": sc.bound_ns / 1e9, "ready": sc.ready,
         "jobs": args.jobs, "reboots": args.reboots, "soak_s": args.soak,
         "content_fault": args.content_fault, "expect": sc.expect, "at_rest": args.at_rest,
-        "journal_fill": args.journal_fill, **scale.settings(args)}
+        "journal_fill": args.journal_fill, "flash_faults": args.flash_fault,
+        **scale.settings(args)}
     return CampaignConfig(
         make_engine=make_engine, make_scenario=make, options=plan_options(args),
         jobs=args.jobs, snapshot_every_ns=int(args.snapshot_every * 1e6), dedup=args.dedup,
         flash_dir=args.reports / "cuts" if args.reports else None, quiet=args.quiet,
         repro=repro_base(args, str(device.source)), settings=settings,
-        checks=Checks(args.reboots, int(args.soak * 1e9), args.repair,
-                      args.repair_fails),
+        checks=Checks(args.reboots, int(args.soak * 1e9), repair, args.repair_fails),
         shard=scale.shard_of(args))
 
 

@@ -59,13 +59,15 @@ class Verdict(str, enum.Enum):
     APP_RESET = "app-reset"                # the application reset while soaking
     REPAIRED = "repaired"                  # recovered only through a repair path
                                            # (a failure with --repair-fails)
+    REPORTED = "reported"                  # a bit stuck at 0 left nothing installable,
+                                           # and the device said so (flash failures)
     TIMEOUT = "timeout"                    # still busy outside the bootloader at the bound
     CUT_MISSED = "cut-missed"              # the cut's operation never came (a bench error)
     ENGINE_ERROR = "engine-error"          # the emulator itself failed (a bench error)
 
     @property
     def ok(self) -> bool:
-        return self in (Verdict.RECOVERED_OLD, Verdict.RECOVERED_NEW)
+        return self in (Verdict.RECOVERED_OLD, Verdict.RECOVERED_NEW, Verdict.REPORTED)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pybench.device import metadata
 from pybench.device.model import Layout, MetadataKind
-from pybench.engine.base import CutMode, Engine, FlashOp
+from pybench.engine.base import CutMode, Engine, FlashOp, PowerCut
 from pybench.errors import BenchError
 from pybench.powercut import oracle, rules, states
 from pybench.powercut.cutspec import CutPath, format_path
@@ -191,7 +191,7 @@ class CutRunner:
         self.golden_facts = facts
         initial = flash_image(eng, self.layout)
         eng.reset_trace()
-        ev0 = len(eng.events())
+        ev0 = self.golden_ev0 = len(eng.events())
         trace: list[FlashOp] | None = None
         snaps: list[Snap] = []
         steps = sc.steps()
@@ -288,7 +288,7 @@ class CutRunner:
         def what(op: FlashOp) -> tuple[object, ...]:
             return (op.kind, op.addr, op.size, op.value)
 
-        replayed = self.engine.flash_ops_since(start)
+        replayed = self.engine.flash_ops_since(start)[: cut + 1 - start]
         golden = self.golden.trace[start : cut + 1]
         for op, want in zip(replayed, golden, strict=False):
             if what(op) != what(want):
@@ -306,6 +306,8 @@ class CutRunner:
         phase = phase_of(golden_op, self.layout).value if golden_op else "?"
         op_info: dict[str, object] = {} if golden_op is None else {
             "kind": golden_op.kind.value, "addr": golden_op.addr, "sector": golden_op.sector}
+        if path[0].mode.is_fault:
+            return self._run_fault(path, phase, op_info, started)
         try:
             if golden_op is None or not self._run_to_first_cut(path):
                 return CutResult(path, Verdict.CUT_MISSED, "the cut's operation never happened",
@@ -323,6 +325,85 @@ class CutRunner:
         return CutResult(path, outcome.judgement.verdict, outcome.judgement.reason, phase,
                          op_info, outcome.recovery_ns, time.perf_counter() - started, state,
                          uart, followups, flash_file, outcome.repaired, ran=ran)
+
+    # --- a flash failure -------------------------------------------------------------
+    def _run_fault(self, path: CutPath, phase: str, op_info: dict[str, object],
+                   started: float) -> CutResult:
+        """Restore, arm the failure, and carry the whole update on to its end (the board
+        stays on): the steps left, the wait for ready, then the same judgement as the
+        golden run's. A step that fails (the device refused the upload: it noticed) is
+        followed by a power cycle, and the board is judged after it."""
+        eng, sc, fault = self.engine, self.scenario, path[0]
+        facts = self.golden.facts
+
+        def result(judgement: Judgement, uart: str, ns: int = 0, flash: bytes = b"",
+                   repaired: str = "") -> CutResult:
+            flash_file = None
+            if not judgement.verdict.ok and flash and self.flash_dir is not None:
+                flash_file = self._save_flash(path, flash, uart)
+            return CutResult(path, judgement.verdict, judgement.reason, phase, op_info, ns,
+                             time.perf_counter() - started, "", uart, [], flash_file,
+                             repaired, ran=True)
+
+        if fault.op_index >= len(self.golden.trace):
+            return result(Judgement(Verdict.CUT_MISSED, "the failure's operation never "
+                                    "happened"), "")
+        snap = self._nearest(fault.op_index)
+        try:
+            sc.restore(eng, snap.engine, snap.world)
+            text0 = len(eng.uart().text)
+            eng.arm_power_cut(fault)
+            refused = ""
+            try:
+                try:
+                    for step in sc.steps()[snap.step :]:
+                        step.run(eng)
+                except StepFailed as e:
+                    refused = str(e)
+                if refused:
+                    # The device refused the update: a user powers it off and on again.
+                    sc.power_lost(eng)
+                    eng.power_on()
+                    sc.state.pop(SETTLE, None)
+                ready = wait_ready(eng, sc.state, SETTLE, sc.ready, sc.bound_ns,
+                                   sc.run_until(eng), self._looping(self.golden_ev0))
+            finally:
+                eng.arm_power_cut(None)
+            t0 = int(sc.state[SETTLE]["t0"])
+            trace = list(eng.flash_trace())
+            if len(trace) <= fault.op_index:
+                return result(Judgement(Verdict.CUT_MISSED, "the failure's operation never "
+                                        "happened"), eng.uart().text[text0:])
+            self._check_replay(snap.trace_len, fault.op_index)
+            golden_commit = self.golden.commit
+            final = self.cut_flash = flash_image(eng, self.layout)   # for --export
+            committed = (golden_commit is not None and golden_commit < fault.op_index) \
+                or committed_in(final, facts)
+            judgement = self.judge_run(ready, t0, self.golden_ev0, committed,
+                                       self.golden.initial_flash, trace, fault=True)
+            uart = eng.uart().text[text0:]
+            if judgement.verdict.ok and self.checks.reboots:
+                judgement, more = self._reboots(judgement)
+                uart += more
+        except PowerFailed:
+            return result(Judgement(Verdict.ENGINE_ERROR, "power failed with no cut armed"),
+                          eng.uart().text[-4000:])
+        except (BenchError, ValueError, RuntimeError, AssertionError) as e:
+            return result(Judgement(Verdict.ENGINE_ERROR, f"{type(e).__name__}: {e}"),
+                          eng.uart().text[-4000:])
+        if refused and judgement.verdict.ok:
+            judgement = replace(judgement, reason=f"{judgement.reason} (after the device "
+                                                  f"refused the update: {refused})")
+        repaired = self._repair_line(uart)
+        judgement = fault_verdict(judgement, fault, uart, facts)
+        return result(judgement, uart, eng.now_ns - t0, final if not judgement.verdict.ok
+                      else b"", repaired)
+
+    def _repair_line(self, uart: str) -> str:
+        if not self.checks.repair:
+            return ""
+        rx = re.compile(self.checks.repair)
+        return next((line for line in uart.splitlines() if rx.search(line)), "")
 
     def _recover(self, path: CutPath) -> tuple[_Outcome, str, str, bool]:
         """From the board off after path[0]: power-ons, later cuts, the verdict.
@@ -425,13 +506,10 @@ class CutRunner:
                 judgement, more = self._reboots(judgement)
                 uart += more
         depended = eng.flash_depended()
-        repaired = ""
-        if self.checks.repair:
-            rx = re.compile(self.checks.repair)
-            repaired = next((line for line in uart.splitlines() if rx.search(line)), "")
-            if repaired and self.checks.repair_fails and judgement.verdict.ok:
-                judgement = Judgement(Verdict.REPAIRED, f"recovered through the bootloader's "
-                                                        f"repair path: {repaired!r}")
+        repaired = self._repair_line(uart)
+        if repaired and self.checks.repair_fails and judgement.verdict.ok:
+            judgement = Judgement(Verdict.REPAIRED, f"recovered through the bootloader's "
+                                                    f"repair path: {repaired!r}")
         return _Outcome(judgement, recovery_ns, uart, flash_image(eng, self.layout), trace,
                         repaired), depended
 
@@ -448,13 +526,14 @@ class CutRunner:
         return looping
 
     def judge_run(self, ready: bool, t0: int, ev0: int, committed: bool, flash: bytes,
-                  trace: Sequence[FlashOp]) -> Judgement:
+                  trace: Sequence[FlashOp], fault: bool = False) -> Judgement:
         """The verdict of a run from power-on (flash: what it powered on with; ev0: the
         number of board events before it): the stricter rules first, then the oracle,
-        then the journal."""
+        then the journal. After a flash failure (`fault`) the trace rules are not asked:
+        the flash the trace replays is not the flash the board had."""
         eng, sc, facts = self.engine, self.scenario, self.golden_facts
         found = rules.event_rules(eng.events()[ev0:], ready) \
-            or rules.trace_rules(trace, flash, self.layout)
+            or (None if fault else rules.trace_rules(trace, flash, self.layout))
         if found is not None:
             cpu = eng.cpu_state()
             if cpu.lockup or cpu.in_fault_handler:   # where it ended, as the oracle says it
@@ -512,6 +591,31 @@ class CutRunner:
         (folder / "flash.bin").write_bytes(flash)
         (folder / "uart.txt").write_text(uart)
         return f"{name}/flash.bin"
+
+
+# Flash failures a bootloader must survive: transient ones, which reading back what was
+# written and writing it again repairs. A bit stuck at 0 may leave no image installable:
+# the device may only report it (docs/powercut.md, "Flash failures").
+MUST_SURVIVE = (CutMode.SILENT, CutMode.DROPPED, CutMode.DISTURB, CutMode.WEAK_ERASE)
+
+
+def fault_verdict(judgement: Judgement, fault: PowerCut, uart: str, facts: UpdateFacts
+                  ) -> Judgement:
+    """A failure verdict after a stuck bit becomes REPORTED when the device said so (its
+    console's flash_failed line); every other verdict stands."""
+    pattern = facts.device.console.flash_failed
+    if judgement.verdict.ok or fault.mode in MUST_SURVIVE or not pattern:
+        return judgement
+    if judgement.verdict in (Verdict.BOOT_DAMAGED, Verdict.UNEXPECTED_NEW,
+                             Verdict.PROTECTED_WRITE, Verdict.BAD_ACCESS):
+        return judgement     # no stuck bit excuses these
+    rx = re.compile(pattern)
+    said = next((line for line in uart.splitlines() if rx.search(line)), "")
+    if not said:
+        return judgement
+    return Judgement(Verdict.REPORTED, f"{judgement.verdict.value} after a bit stuck at 0, "
+                                       f"reported by the device: {said.strip()!r}",
+                     judgement.running)
 
 
 def mark_joined(results: Sequence[CutResult]) -> None:

@@ -37,12 +37,6 @@ from pybench.powercut import content
 from pybench.powercut.oracle import UpdateFacts
 from pybench.powercut.settle import RunUntil, wait_ready
 
-# Our bootloader's console lines when it repairs what it should not have had to: a copy
-# that read back wrong, a damaged application slot restored from staging (the CLI's
-# default for --repair; a device description does not say these yet).
-REPAIR_PATTERN = (r"^boot: (copying again|application slot invalid|recovering v\d+ from "
-                  r"staging|recovery: )")
-
 
 class StepFailed(BenchError):
     """A step did not reach its goal (in the golden run: the campaign cannot start)."""

@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from sample_device import SAMPLE
 
+from pybench.engine.base import CutMode
 from pybench.image.format import padded, parse_image
 from pybench.paths import platform_file
 from pybench.powercut.campaign import CampaignConfig, CampaignResult, run_campaign
 from pybench.powercut.oracle import Verdict
 from pybench.powercut.plan import PlanKind, PlanOptions
 from pybench.powercut.runner import Checks
-from pybench.powercut.scenario import REPAIR_PATTERN, BackdoorScenario, Extras
+from pybench.powercut.scenario import BackdoorScenario, Extras
 
 BENCH_ERRORS = {Verdict.CUT_MISSED, Verdict.ENGINE_ERROR}
 KIB = 1024
@@ -46,6 +47,7 @@ class Campaign:
         return 2_000_000_000 + 40_000_000 * (self.size // KIB)
 
 
+FAULTS = tuple(m for m in CutMode if m.is_fault)
 BOUNDARIES_TORN = PlanOptions(kind=PlanKind.BOUNDARIES, torn=True, seed=1)
 CAMPAIGNS = {
     # one clean update of the small image, every boundary and torn
@@ -65,6 +67,9 @@ CAMPAIGNS = {
     "at-rest-slot": Campaign(at_rest="slot"),
     # the journal nearly full: the update's records compact into the other sector
     "rotation": Campaign(journal_fill=254, plan=BOUNDARIES_TORN),
+    # every flash failure besides the cut, at every boundary (the board stays on)
+    "flash-faults": Campaign(plan=PlanOptions(kind=PlanKind.BOUNDARIES, seed=1,
+                                              faults=FAULTS)),
 }
 
 # Each variant, the campaign that catches it and the verdicts it may get there.
@@ -90,6 +95,8 @@ VARIANTS: dict[str, tuple[str, set[str]]] = {
     "boot-bug-ignore-target": ("other-target", {"slot-erased", "unexpected-new"}),
     "boot-bug-trust-done": ("at-rest-slot", {"bad-access", "mixed-slot", "bricked"}),
     "boot-bug-no-erase-on-rotate": ("rotation", {"overwrite"}),
+    "boot-bug-no-read-back": ("flash-faults", {"unfinished", "mixed-slot", "lost-update",
+                                               "bricked"}),
 }
 # boot-bug-no-crc needs every journal word torn: test_powercut_bites.py catches it.
 
@@ -128,7 +135,7 @@ def run(built: Path, grown: dict[int, Path], boot: Path, name: str) -> CampaignR
     config = CampaignConfig(
         make_engine=BuiltinEngine, make_scenario=scenario,
         options=c.plan, jobs=2, quiet=True,
-        checks=Checks(True, c.soak_ns, REPAIR_PATTERN, c.repair_fails))
+        checks=Checks(True, c.soak_ns, SAMPLE.console.repair or "", c.repair_fails))
     return run_campaign(config)
 
 
@@ -180,7 +187,7 @@ def test_a_damaged_image_sent_over_http_is_refused_at_every_cut(built: Path,
         make_scenario=lambda: make_scenario("http", SAMPLE, built / "boot.elf", old, new,
                                             platform_file(), fault, None, 4),
         options=PlanOptions(kind=PlanKind.BOUNDARIES), jobs=1, quiet=True,
-        checks=Checks(True, 0, REPAIR_PATTERN))
+        checks=Checks(True, 0, SAMPLE.console.repair or ""))
     result = run_campaign(config)
     assert result.golden_ok, result.golden.judgement.reason
     assert result.golden.facts.expect == "old"
