@@ -30,6 +30,7 @@ from pybench.device import load_device
 from pybench.device.model import Device
 from pybench.device.select import sample_device_path
 from pybench.errors import BenchError
+from pybench.image import signing
 from pybench.image.format import padded, parse_image
 from pybench.paths import build_dir
 
@@ -62,7 +63,8 @@ def _image(name: str, size: int, workdir: Path, seed: int = 7) -> Path:
     if not src.exists():
         raise BenchError(f"{src}: missing (run `make firmware`)")
     out = workdir / f"{name}-{size // KIB}k.img"
-    out.write_bytes(padded(parse_image(src.read_bytes()), size, seed).to_bytes())
+    out.write_bytes(padded(parse_image(src.read_bytes()), size, seed,
+                            key=signing.test_key()).to_bytes())
     return out
 
 

@@ -17,7 +17,7 @@ from pybench import layout
 JOURNAL_MAGIC = 0x4C4E524A  # "JRNL"
 _RECORD = struct.Struct("<IIIIII32sI")  # everything before the CRC
 _CRC = struct.Struct("<I")
-RESERVED = 0xFFFFFFFF
+MASK32 = 0xFFFFFFFF   # the floor is stored inverted: an older record's 0xFFFFFFFF reads 0
 # One record per 64-byte slot: the fields, the CRC and padding (firmware/common/journal.h;
 # tests/test_layout.py checks flash_layout.h's JOURNAL_RECORD_SIZE agrees).
 RECORD_SIZE = 64
@@ -40,10 +40,12 @@ class JournalRecord:
     image_size: int = 0
     image_version: int = 0
     digest: bytes = bytes(32)
+    floor: int = 0        # anti-rollback: the lowest image version the device accepts
 
     def encode(self) -> bytes:
         body = _RECORD.pack(JOURNAL_MAGIC, self.seq, int(self.state), self.copied,
-                            self.image_size, self.image_version, self.digest, RESERVED)
+                            self.image_size, self.image_version, self.digest,
+                            ~self.floor & MASK32)
         return body + _CRC.pack(zlib.crc32(body))
 
 
@@ -55,7 +57,7 @@ def decode(raw: bytes) -> JournalRecord | None:
     """The record in a 64-byte slot, or None when magic, CRC or state is not right."""
     if len(raw) != _RECORD.size + _CRC.size:
         return None
-    magic, seq, state, copied, size, version, digest, _ = _RECORD.unpack_from(raw)
+    magic, seq, state, copied, size, version, digest, floor_inv = _RECORD.unpack_from(raw)
     (crc,) = _CRC.unpack_from(raw, _RECORD.size)
     if magic != JOURNAL_MAGIC or crc != zlib.crc32(raw[: _RECORD.size]):
         return None
@@ -63,7 +65,7 @@ def decode(raw: bytes) -> JournalRecord | None:
         st = State(state)
     except ValueError:
         return None
-    return JournalRecord(seq, st, copied, size, version, digest)
+    return JournalRecord(seq, st, copied, size, version, digest, ~floor_inv & MASK32)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pybench.paths import repo_root
+from pybench.paths import build_dir, repo_root
 
 FW = repo_root() / "firmware"
 APP = "app"
@@ -23,6 +23,9 @@ HOST = "host/app"
 NET = [f"{APP}/{m}.c" for m in ("netif", "arp", "ipv4", "icmp", "udp", "tcp", "checksum")]
 FAKES = [f"{HOST}/{m}.c" for m in ("check", "fake_console", "fake_app")]
 SERVER = [f"{APP}/{m}.c" for m in ("http", "http_parser", "multipart", "status", "strbuf")]
+
+# Stands for mbedTLS and the test key of `make firmware`'s build folder (crypto_args()).
+CRYPTO = "<crypto>"
 
 # test program -> the sources it links (paths relative to firmware/), extra flags
 PROGRAMS: dict[str, tuple[list[str], list[str]]] = {
@@ -36,10 +39,10 @@ PROGRAMS: dict[str, tuple[list[str], list[str]]] = {
     "fuzz": ([*FAKES, f"{HOST}/harness.c", f"{HOST}/fake_staging.c", *NET, *SERVER,
               f"{APP}/tftp.c"], []),
     "staging": ([*FAKES, f"{APP}/staging.c", f"{APP}/strbuf.c", "common/journal.c",
-                 "common/image.c", "common/sha256.c", "common/crc32.c",
+                 "common/image.c", "common/signature.c", "common/crc32.c",
                  "common/flash_geometry.c", "host/flash_sim.c",
-                 "host/image_host.c"],
-                ["-DFAKES_REAL_JOURNAL", "-Ihost"]),
+                 "host/image_host.c", CRYPTO],
+                ["-DFAKES_REAL_JOURNAL", "-Ihost", CRYPTO]),
 }
 
 BASE_FLAGS = ["-std=c11", "-O1", "-g", "-Wall", "-Wextra", "-Werror",
@@ -64,6 +67,22 @@ def _sanitizers_work(cc: str, tmp: Path) -> bool:
     return result.returncode == 0
 
 
+def crypto_args(flags: bool) -> list[str]:
+    """mbedTLS (built for the host by `make firmware`) and the build's test key."""
+    build = build_dir()
+    lib = build / "mbedtls" / "libmbedcrypto-host.a"
+    if not lib.exists() or not (build / "keys" / "image_key.h").exists():
+        pytest.skip(f"{lib} or the test key missing: run `make firmware` first")
+    if not flags:
+        return [str(lib)]
+    return [f"-I{build / 'keys'}", "-isystem", str(build / "mbedtls" / "src" / "include"),
+            "-DMBEDTLS_CONFIG_FILE=\"mbedtls_config.h\""]
+
+
+def _expand(items: list[str], flags: bool) -> list[str]:
+    return [a for item in items for a in (crypto_args(flags) if item == CRYPTO else [item])]
+
+
 @pytest.fixture(scope="session")
 def build_host_test(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     cc = _cc()
@@ -76,8 +95,8 @@ def build_host_test(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str],
             return built[name]
         sources, extra = PROGRAMS[name]
         exe = out / f"test_{name}"
-        cmd = [cc, *BASE_FLAGS, *sanitize, *extra, f"{HOST}/test_{name}.c", *sources,
-               "-o", str(exe)]
+        cmd = [cc, *BASE_FLAGS, *sanitize, *_expand(extra, True), f"{HOST}/test_{name}.c",
+               *_expand(sources, False), "-o", str(exe)]
         result = subprocess.run(cmd, cwd=FW, capture_output=True, text=True, check=False)
         if result.returncode:
             raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stderr}")

@@ -12,6 +12,7 @@ from pybench import layout
 from pybench.cli import main
 from pybench.engine.builtin.loader import elf_segments
 from pybench.errors import BenchError
+from pybench.image import signing
 from pybench.image.elf import body_from_elf
 
 
@@ -90,7 +91,8 @@ def test_update_to_an_image_that_faults_is_one_line(built: Path, tmp_path: Path,
     raw = tmp_path / "fault.bin"
     raw.write_bytes(_faulting_body())
     img = tmp_path / "fault.img"
-    assert main(["image", "create", str(raw), "-o", str(img), "--version", "7"]) == 0
+    assert main(["image", "create", str(raw), "-o", str(img), "--version", "7",
+                 "--key", str(signing.test_key_path())]) == 0
     capsys.readouterr()
     code, out, err = _run(capsys, "update", str(img))
     assert code == 1, out + err

@@ -14,7 +14,8 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from pybench import layout
-from pybench.image.format import parse_image
+from pybench.image import signing
+from pybench.image.format import check_image, parse_image
 from pybench.paths import repo_root
 
 VERSIONS = (1, 2, 3)
@@ -76,7 +77,9 @@ def test_images_agree_with_layout(built: Path, stem: str) -> None:
         assert (h.image_version, h.version_str) == (version, f"{version}.0.0"), path.name
         assert h.load_addr == lay.APP_LOAD_ADDR and h.header_size == lay.IMAGE_HEADER_SIZE
         assert len(data) == lay.IMAGE_HEADER_SIZE + h.body_size <= lay.IMAGE_MAX_SIZE
-        assert data[0x5C : lay.IMAGE_HEADER_SIZE] == b"\xff" * (lay.IMAGE_HEADER_SIZE - 0x5C)
+        # Signed with the build's test key; the rest of the header is padding.
+        check_image(image, signing.test_key().public_key())
+        assert data[0xA4 : lay.IMAGE_HEADER_SIZE] == b"\xff" * (lay.IMAGE_HEADER_SIZE - 0xA4)
         # The body is the ELF's flash contents: its first segment starts the body.
         first_addr, first_len = min(_segments(elf))
         with elf.open("rb") as f:

@@ -14,6 +14,7 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,6 +22,8 @@ from pathlib import Path
 import pytest
 
 from pybench import journal, layout
+from pybench.image import signing
+from pybench.image.cli import corrupt
 from pybench.image.format import ImageError, build_image, check_image, parse_image
 from pybench.paths import repo_root
 
@@ -50,13 +53,15 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def host_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def host_bin(tmp_path_factory: pytest.TempPathFactory, built: Path) -> Path:
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         pytest.skip("no host C compiler (cc) on PATH")
     build = tmp_path_factory.mktemp("firmware-host")
+    # mbedTLS and the test key pair come from `make firmware`'s build folder.
     cmd = ["make", "-s", "-j4", "-C", str(repo_root() / "firmware"), "host-tests",
-           f"BUILD={build}", f"HOSTCC={cc}"]
+           f"BUILD={build}", f"HOSTCC={cc}", f"MBEDTLS_ROOT={built / 'mbedtls'}",
+           f"KEY_DIR={built / 'keys'}", f"PYTHON={sys.executable}"]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}"
     return build / "host"
@@ -101,7 +106,7 @@ def _body(size: int = 4096) -> bytes:
 
 def _python_word(data: bytes) -> str:
     try:
-        check_image(parse_image(data, check=False))
+        check_image(parse_image(data, check=False), signing.test_key().public_key())
     except ImageError as e:
         return e.code
     return "ok"
@@ -114,7 +119,7 @@ def _with_header(data: bytes, **fields: int) -> bytes:
 
 
 def _cases() -> dict[str, bytes]:
-    good = build_image(_body(), version=2).to_bytes()
+    good = build_image(_body(), version=2, key=signing.test_key()).to_bytes()
     hsize = layout.load().IMAGE_HEADER_SIZE
     flip_body = bytearray(good)
     flip_body[hsize + 100] ^= 0x01
@@ -133,10 +138,17 @@ def _cases() -> dict[str, bytes]:
         "digest": bytes(flip_body),
         "vectors": _with_header(bytes(bad_sp), body_sha256=hashlib.sha256(
             bytes(bad_sp[hsize:])).digest()),
+        "unsigned": corrupt(good, "unsigned"),
+        "key": corrupt(good, "key"),
+        "signature": corrupt(good, "signature"),
     }
 
 
-@pytest.mark.parametrize("expected", list(_cases()))
+CASES = ("ok", "magic", "header-version", "header-crc", "target", "load-addr", "size", "digest",
+         "vectors", "unsigned", "key", "signature")
+
+
+@pytest.mark.parametrize("expected", CASES)
 def test_image_verify_agrees_with_python(host_bin: Path, tmp_path: Path, expected: str) -> None:
     data = _cases()[expected]
     path = tmp_path / "image.img"
@@ -155,7 +167,8 @@ def test_journal_append_readable_by_python(host_bin: Path, tmp_path: Path, count
     cur = view.current
     assert cur is not None and view.garbage == 0
     i = count - 1
-    assert (cur.seq, int(cur.state), cur.copied) == (count, 1 + i % 3, i % 3)
+    floor = max(j * 7 % 5 for j in range(count))     # what unit asked for, never lowered
+    assert (cur.seq, int(cur.state), cur.copied, cur.floor) == (count, 1 + i % 3, i % 3, floor)
     assert (cur.image_size, cur.image_version, cur.digest) == (1000 + i, i, bytes([i & 0xFF]) * 32)
     slots = layout.load().JOURNAL_SECTOR_SIZE // layout.load().JOURNAL_RECORD_SIZE
     # Compaction leaves exactly one sector in use past the first fill.
@@ -181,7 +194,21 @@ def test_journal_read_of_python_records(host_bin: Path, tmp_path: Path, sector: 
     a, b = journal.build_sectors(records, sector)
     last = records[-1]
     assert _c_read(host_bin, tmp_path, a, b) == (
-        f"COPIED seq {last.seq} copied {last.copied} size {last.image_size} version 7")
+        f"COPIED seq {last.seq} copied {last.copied} size {last.image_size} version 7 floor 0")
+
+
+def test_journal_floor_never_goes_down(host_bin: Path, tmp_path: Path) -> None:
+    """C reads Python's floor; a record of before the floor (0xFFFFFFFF) reads 0."""
+    rec = journal.JournalRecord(5, journal.State.DONE, image_version=3, floor=3)
+    a, b = journal.build_sectors([rec])
+    assert _c_read(host_bin, tmp_path, a, b).endswith(" floor 3")
+    old = bytearray(rec.encode())
+    old[0x38:0x3C] = b"\xff\xff\xff\xff"
+    assert journal.decode(bytes(old)) is None      # the CRC covers the floor
+    unit_a, unit_b = tmp_path / "ua", tmp_path / "ub"
+    unit(host_bin, "journal-append", 4, unit_a, unit_b)   # asks for floors 0, 2, 4, 1
+    current = journal.scan(unit_a.read_bytes(), unit_b.read_bytes()).current
+    assert current is not None and current.floor == 4
 
 
 def test_journal_torn_record_is_ignored(host_bin: Path, tmp_path: Path) -> None:
@@ -201,15 +228,16 @@ def test_journal_empty(host_bin: Path, tmp_path: Path) -> None:
 
 # --- boot decisions and their console lines (docs/bootloader.md) -------------------------
 
-def _image(version: int, body_size: int) -> bytes:
-    return build_image(_body(body_size), version=version).to_bytes()
+def _image(version: int, body_size: int, key: signing.PrivateKey | None = None) -> bytes:
+    return build_image(_body(body_size), version=version,
+                       key=key or signing.test_key()).to_bytes()
 
 
 def _staged(image: bytes, state: journal.State = journal.State.STAGED, copied: int = 0,
-            seq: int = 1, digest: bytes | None = None) -> journal.JournalRecord:
-    header = parse_image(image).header
+            seq: int = 1, digest: bytes | None = None, floor: int = 0) -> journal.JournalRecord:
+    header = parse_image(image, check=False).header
     return journal.JournalRecord(seq, state, copied, len(image), header.image_version,
-                                 digest if digest is not None else header.body_sha256)
+                                 digest if digest is not None else header.body_sha256, floor)
 
 
 def _boot(host_bin: Path, tmp_path: Path, slot: bytes | None, staging: bytes | None,
@@ -233,9 +261,51 @@ V2 = 80 * 1024  # spans slot sectors 4 and 5
 
 
 def test_boot_jumps_to_valid_application(host_bin: Path, tmp_path: Path) -> None:
+    # No record vouches for the slot: its signature is checked, and it is recorded.
     lines, result = _boot(host_bin, tmp_path, _image(1, V1), None, [])
-    assert lines == ["boot: journal EMPTY", "boot: jump to v1 at 0x08010200"]
-    assert result == "outcome 0 version 1 journal EMPTY seq 0"
+    assert lines == ["boot: journal EMPTY", "boot: application v1 signed, recorded as installed",
+                     "boot: jump to v1 at 0x08010200"]
+    assert result == "outcome 0 version 1 journal DONE seq 1"
+
+
+def test_boot_of_a_recorded_application_writes_nothing(host_bin: Path, tmp_path: Path) -> None:
+    v1 = _image(1, V1)
+    lines, result = _boot(host_bin, tmp_path, v1, None,
+                          [_staged(v1, journal.State.DONE, floor=1)])
+    assert lines == [f"boot: journal DONE v1 size {len(v1)}", "boot: jump to v1 at 0x08010200"]
+    assert result == "outcome 0 version 1 journal DONE seq 1"
+
+
+@pytest.mark.parametrize("fault", ["unsigned", "key", "signature"])
+def test_boot_refuses_an_application_it_cannot_trust(host_bin: Path, tmp_path: Path,
+                                                     fault: str) -> None:
+    lines, result = _boot(host_bin, tmp_path, corrupt(_image(1, V1), fault), None, [])
+    assert lines == ["boot: journal EMPTY", f"boot: application slot invalid: {fault}",
+                     "boot: no valid application"]
+    assert result.startswith("outcome 1 ")
+
+
+@pytest.mark.parametrize("fault", ["unsigned", "key", "signature", "rollback"])
+def test_boot_refuses_to_install_an_untrusted_or_older_image(host_bin: Path, tmp_path: Path,
+                                                              fault: str) -> None:
+    v2 = _image(2, V1)
+    installed = _staged(v2, journal.State.DONE, floor=2)
+    new = _image(1, V2) if fault == "rollback" else corrupt(_image(3, V2), fault)
+    staged = _staged(new, seq=2, floor=2)
+    lines, result = _boot(host_bin, tmp_path, v2, new, [installed, staged])
+    assert lines[1] == f"boot: staged image rejected: {fault}"
+    assert lines[-1] == "boot: jump to v2 at 0x08010200"
+    assert "copied" not in " ".join(lines)
+    assert result.startswith("outcome 0 version 2 journal ")
+
+
+def test_boot_refuses_an_application_older_than_the_floor(host_bin: Path, tmp_path: Path) -> None:
+    v1, v2 = _image(1, V1), _image(2, V2)
+    # v2 was installed (floor 2); the slot now holds v1 and staging v2: v2 comes back.
+    lines, result = _boot(host_bin, tmp_path, v1, v2, [_staged(v2, journal.State.DONE, floor=2)])
+    assert lines[1:3] == ["boot: application slot invalid: rollback",
+                          "boot: recovering v2 from staging"]
+    assert result == "outcome 0 version 2 journal DONE seq 6"   # STAGED, COPIED 0-2, DONE
 
 
 def test_boot_copies_staged_update(host_bin: Path, tmp_path: Path) -> None:
@@ -244,7 +314,7 @@ def test_boot_copies_staged_update(host_bin: Path, tmp_path: Path) -> None:
     assert lines == [f"boot: journal STAGED v2 size {len(v2)}", "boot: copied sector 4",
                      "boot: copied sector 5", "boot: update to v2 done",
                      "boot: jump to v2 at 0x08010200"]
-    assert result == "outcome 0 version 2 journal DONE seq 4"
+    assert result == "outcome 0 version 2 journal DONE seq 5"   # COPIED 0, 1, 2, DONE
 
 
 def test_boot_resumes_after_recorded_sector(host_bin: Path, tmp_path: Path) -> None:
@@ -272,8 +342,9 @@ def test_boot_rejects_bad_staged_image(host_bin: Path, tmp_path: Path, fault: st
         record = _staged(bytes(v2), digest=bytes(32))
     lines, result = _boot(host_bin, tmp_path, _image(1, V1), bytes(v2), [record])
     assert lines[1:] == [f"boot: staged image rejected: {reason}",
+                         "boot: application v1 signed, recorded as installed",
                          "boot: jump to v1 at 0x08010200"]
-    assert result == "outcome 0 version 1 journal REJECTED seq 2"
+    assert result == "outcome 0 version 1 journal DONE seq 3"
 
 
 def test_boot_recovers_damaged_slot_from_staging(host_bin: Path, tmp_path: Path) -> None:
@@ -283,7 +354,7 @@ def test_boot_recovers_damaged_slot_from_staging(host_bin: Path, tmp_path: Path)
     assert lines[:3] == ["boot: journal EMPTY", "boot: application slot invalid: digest",
                          "boot: recovering v2 from staging"]
     assert lines[-2:] == ["boot: update to v2 done", "boot: jump to v2 at 0x08010200"]
-    assert result == "outcome 0 version 2 journal DONE seq 4"
+    assert result == "outcome 0 version 2 journal DONE seq 5"
 
 
 def test_boot_without_any_valid_image_waits(host_bin: Path, tmp_path: Path) -> None:

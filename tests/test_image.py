@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from pybench import layout
 from pybench.errors import BenchError
+from pybench.image import signing
 from pybench.image.cli import FAULTS, corrupt
 from pybench.image.elf import body_from_elf, body_from_file
 from pybench.image.format import (
@@ -28,6 +29,8 @@ from pybench.image.format import (
 )
 
 LAY = layout.load()
+KEY = signing.generate()          # a key of this test run; the device's is the build's
+SIGNED_END = HEADER_FIELDS_SIZE + 8 + signing.SIG_SIZE   # sig_type, key_id, r || s
 
 
 def vector_body(size: int = 1024) -> bytes:
@@ -99,10 +102,26 @@ def test_crc_digest_and_vectors_are_checked() -> None:
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_every_corrupt_fault_is_rejected(fault: str) -> None:
-    good = build_image(vector_body(), 2).to_bytes()
+    good = build_image(vector_body(), 2, key=KEY).to_bytes()
+    check_image(parse_image(good), KEY.public_key())
     bad = corrupt(good, fault)
-    with pytest.raises(ImageError):
-        parse_image(bad)
+    with pytest.raises(ImageError) as e:
+        check_image(parse_image(bad, check=False), KEY.public_key())
+    if fault in ("unsigned", "signature", "key"):   # each fault stands alone
+        assert e.value.code == fault
+
+
+def test_signature_covers_every_field_and_the_crc() -> None:
+    good = parse_image(build_image(vector_body(), 2, key=KEY).to_bytes())
+    assert good.header.signed and good.header.key_id == signing.key_id(KEY.public_key())
+    assert signing.verify(good.to_bytes()[:HEADER_FIELDS_SIZE], good.header.signature,
+                          KEY.public_key())
+    newer = replace(good.header, image_version=3, raw_fields=None, header_crc=None)
+    newer = replace(newer, header_crc=newer.computed_crc())   # a consistent header, re-CRCed
+    with pytest.raises(ImageError, match="signature"):
+        check_image(replace(good, header=newer), KEY.public_key())
+    with pytest.raises(ImageError, match="not the device's"):
+        check_image(good, signing.generate().public_key())
 
 
 @given(st.binary(min_size=0, max_size=700))
@@ -113,12 +132,12 @@ def test_parse_never_raises_anything_but_image_error(data: bytes) -> None:
 
 @given(st.integers(0, LAY.IMAGE_HEADER_SIZE + 1023), st.integers(0, 7))
 def test_any_single_bit_flip_is_caught(offset: int, bit: int) -> None:
-    raw = bytearray(build_image(vector_body(), 5).to_bytes())
-    if HEADER_FIELDS_SIZE <= offset < LAY.IMAGE_HEADER_SIZE:
+    raw = bytearray(build_image(vector_body(), 5, key=KEY).to_bytes())
+    if SIGNED_END <= offset < LAY.IMAGE_HEADER_SIZE:
         return  # header padding is outside every check, by design
     raw[offset] ^= 1 << bit
     with pytest.raises(ImageError):
-        parse_image(bytes(raw))
+        check_image(parse_image(bytes(raw), check=False), KEY.public_key())
 
 
 APP_C = r"""
@@ -186,10 +205,12 @@ def test_unpack_of_short_data() -> None:
 def test_padded_image_keeps_the_code_and_verifies() -> None:
     from pybench.image.format import padded
 
-    small = build_image(vector_body(1024), 4, "4.0.0")
-    big = padded(small, 16 * 1024, seed=3)
+    small = build_image(vector_body(1024), 4, "4.0.0", key=KEY)
+    big = padded(small, 16 * 1024, seed=3, key=KEY)
     assert big.total_size == 16 * 1024 and big.body[:1024] == small.body
-    check_image(big)
-    assert padded(small, 16 * 1024, seed=3) == big != padded(small, 16 * 1024, seed=4)
+    check_image(big, KEY.public_key())
+    # ECDSA signatures differ from one signing to the next: compare what is signed.
+    assert padded(small, 16 * 1024, seed=3).body == big.body
+    assert padded(small, 16 * 1024, seed=4).body != big.body
     with pytest.raises(ImageError):
         padded(small, 100)

@@ -20,7 +20,7 @@ def test_geometry_is_the_f407s() -> None:
 def test_regions_start_on_their_sectors_and_do_not_overlap() -> None:
     lay = layout.load()
     regions = [
-        (lay.boot, lay.BOOT_SECTOR, lay.BOOT_SECTOR),
+        (lay.boot, lay.BOOT_SECTOR, lay.BOOT_LAST_SECTOR),
         (lay.journal[0], lay.JOURNAL_A_SECTOR, lay.JOURNAL_A_SECTOR),
         (lay.journal[1], lay.JOURNAL_B_SECTOR, lay.JOURNAL_B_SECTOR),
         (lay.app_slot, lay.APP_SLOT_FIRST_SECTOR, lay.APP_SLOT_LAST_SECTOR),

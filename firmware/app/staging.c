@@ -83,7 +83,23 @@ static int check_header(void)
         return fail(STAGING_ERR_INVALID, "bad image header", image_strerror(st));
     if (expected != 0 && expected != total)
         return fail(STAGING_ERR_INVALID, "bad image size", "transfer size differs from header");
+    if (header.image_version < staging_floor())
+        return fail(STAGING_ERR_INVALID, "bad image version", image_strerror(IMAGE_ERR_ROLLBACK));
+    /* The signature covers the header, the body's digest with it: checked before a byte
+     * of staging is erased, the body's digest once it is all in. */
+    st = image_check_signature(&header);
+    if (st != IMAGE_OK)
+        return fail(STAGING_ERR_INVALID, "bad image signature", image_strerror(st));
     return STAGING_OK;
+}
+
+uint32_t staging_floor(void)
+{
+    struct journal_entry e;
+
+    journal_read(&e);
+    /* The journal's floor, or this program's own version if the journal predates it. */
+    return e.floor > (uint32_t)APP_VERSION ? e.floor : (uint32_t)APP_VERSION;
 }
 
 int staging_begin(uint32_t expected_size)
@@ -185,6 +201,8 @@ int staging_finish(void)
     st = image_verify_slot(STAGING_ADDR, &h);
     if (st != IMAGE_OK)
         return fail(STAGING_ERR_INVALID, "verification failed", image_strerror(st));
+    if (memcmp(&h, &header, sizeof h))   /* what was signed is what is in flash */
+        return fail(STAGING_ERR_INVALID, "verification failed", "header changed in flash");
     if (h.target_id != IMAGE_TARGET_F407)
         return fail(STAGING_ERR_INVALID, "verification failed", "target");
     if (image_total_size(&h) > IMAGE_MAX_SIZE)

@@ -1,6 +1,8 @@
 /*
  * staging.h - the staging writer shared by HTTP and TFTP: streams an image into the
  * staging slot (sectors 8-11) and, only once it verifies, appends STAGED to the journal.
+ * The header's checks, its signature and the anti-rollback floor come first: a refused
+ * image never erases staging.
  *
  * begin() first appends CANCELLED when the journal points at staging (STAGED/COPIED), so
  * the bootloader never copies a slot being rewritten. Sectors are erased as the data
@@ -39,6 +41,8 @@ enum staging_state staging_state(void);
 const char *staging_state_name(enum staging_state s);
 uint32_t staging_bytes(void);        /* bytes received in the current/last transfer */
 uint32_t staging_version(void);      /* image_version of the last staged image */
+/* Anti-rollback: the lowest version accepted (the journal's floor, or APP_VERSION). */
+uint32_t staging_floor(void);
 const char *staging_error(void);     /* why the last transfer failed ("" if it did not) */
 
 #endif /* STAGING_H */

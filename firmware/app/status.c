@@ -5,6 +5,12 @@
 #include "journal.h"
 #include "staging.h"
 
+/* The version the bootloader installs at the next reset, 0 if none: the journal's word. */
+static uint32_t staged_version(const struct journal_entry *e)
+{
+    return e->state == JOURNAL_STAGED || e->state == JOURNAL_COPIED ? e->image_version : 0;
+}
+
 void status_json(struct strbuf *sb)
 {
     struct journal_entry e;
@@ -30,7 +36,14 @@ void status_json(struct strbuf *sb)
     sb_putu(sb, e.image_version);
     sb_puts(sb, ",\"image_size\":");
     sb_putu(sb, e.image_size);
-    sb_puts(sb, "}}\n");
+    sb_puts(sb, "},\"staged_version\":");
+    if (staged_version(&e))
+        sb_putu(sb, staged_version(&e));
+    else
+        sb_puts(sb, "null");
+    sb_puts(sb, ",\"min_version\":");
+    sb_putu(sb, staging_floor());
+    sb_puts(sb, "}\n");
 }
 
 void status_html(struct strbuf *sb)
@@ -53,6 +66,16 @@ void status_html(struct strbuf *sb)
     sb_puthtml(sb, staging_error());
     sb_puts(sb, "</td></tr>\n<tr><th>journal</th><td>");
     sb_puthtml(sb, journal_state_name(e.state));
+    sb_puts(sb, "</td></tr>\n<tr><th>staged</th><td>");
+    if (staged_version(&e)) {
+        sb_puts(sb, "v");
+        sb_putu(sb, staged_version(&e));
+        sb_puts(sb, ", installed at the next reboot");
+    } else {
+        sb_puts(sb, "none");
+    }
+    sb_puts(sb, "</td></tr>\n<tr><th>oldest version accepted</th><td>");
+    sb_putu(sb, staging_floor());
     sb_puts(sb, "</td></tr>\n</table>\n"
                 "<form method=\"post\" action=\"/update\" enctype=\"multipart/form-data\">\n"
                 "<input type=\"file\" name=\"image\"> <input type=\"submit\" value=\"Upload\">\n"

@@ -6,6 +6,15 @@
  * after the whole slot verifies. A cut anywhere leaves a journal that says how far we
  * got, and every step can be redone.
  *
+ * Signatures (ECDSA P-256, millions of instructions) are checked at most once per boot:
+ * an image's signature is checked before it is installed, and a slot's whenever no
+ * record of ours vouches for it. We append COPIED and DONE only for an image whose
+ * signature we checked, so a COPIED record vouches for the staged image and a DONE
+ * record for a slot with its digest; a slot we had to check is recorded with DONE
+ * (adopted), so the boots after it hash it and need no signature check.
+ * Anti-rollback: every record carries a floor (journal.h) that DONE raises to the
+ * installed version; an image below it is refused, staged or in the slot.
+ *
  * The BOOT_BUG_* switches build deliberately broken variants for the power-cut campaign
  * (make variants); the normal bootloader defines none of them.
  */
@@ -95,8 +104,18 @@ static int copy_sector(uint32_t k, uint32_t image_size, int resumed)
     return st;
 }
 
-/* The staged image is the one the journal committed: valid and with the same digest. */
-static const char *staged_problem(struct journal_entry *j)
+/* An image older than the floor is refused wherever it is (anti-rollback). */
+static int check_floor(const struct journal_entry *j, const struct image_header *h)
+{
+    return h->image_version < j->floor ? IMAGE_ERR_ROLLBACK : IMAGE_OK;
+}
+
+/*
+ * The staged image is the one the journal committed: valid, with the same digest, not
+ * older than the floor, and signed, unless a COPIED record of ours vouches for it or
+ * this boot already checked its signature (signature_checked).
+ */
+static const char *staged_problem(struct journal_entry *j, int signature_checked)
 {
     struct image_header h;
 #ifdef BOOT_BUG_NO_STAGED_VERIFY
@@ -121,7 +140,10 @@ static const char *staged_problem(struct journal_entry *j)
     /* BUG: the record is taken at its word; a torn one is not told apart by its fields. */
     j->image_size = image_total_size(&h);
 #endif
-    return NULL;
+    st = check_floor(j, &h);
+    if (st == IMAGE_OK && j->state != JOURNAL_COPIED && !signature_checked)
+        st = image_check_signature(&h);
+    return st == IMAGE_OK ? NULL : image_strerror(st);
 }
 
 #ifndef BOOT_SKIP_FINAL_VERIFY
@@ -146,7 +168,7 @@ static int slot_holds(const struct journal_entry *j, struct image_header *h)
  * 1: the slot now holds the staged image, its header in *h; 0: staging rejected;
  * -1: the copy does not verify.
  */
-static int update(struct journal_entry *j, struct image_header *h)
+static int update(struct journal_entry *j, struct image_header *h, int signature_checked)
 {
     const char *problem;
     uint32_t n = sectors_covered(j->image_size), start = 0, k;
@@ -156,7 +178,7 @@ static int update(struct journal_entry *j, struct image_header *h)
     if (j->state == JOURNAL_STAGED)   /* BUG: makes room before knowing the image is good */
         (void)flash_erase_sector(APP_SLOT_FIRST_SECTOR);
 #endif
-    problem = staged_problem(j);
+    problem = staged_problem(j, signature_checked);
     if (problem) {
         console_printf("boot: staged image rejected: %s\r\n", problem);
 #ifdef BOOT_BUG_ERASE_APP_ON_REJECT
@@ -174,6 +196,12 @@ static int update(struct journal_entry *j, struct image_header *h)
     }
     if (j->state == JOURNAL_COPIED)
         start = j->copied < n ? j->copied : n;
+    else {
+        /* COPIED(0) before the first erase: the signature is checked, and a cut in the
+         * copy of the first sector resumes without checking it again. */
+        append(j, JOURNAL_COPIED, 0);
+        j->state = JOURNAL_COPIED;
+    }
 #ifdef BOOT_BUG_RESUME_SKIPS_SECTOR
     if (start && start < n)
         start++;   /* BUG: COPIED(k) read as "sector k done", one sector too far */
@@ -207,6 +235,8 @@ static int update(struct journal_entry *j, struct image_header *h)
 #else
         if (slot_holds(j, h)) {
 #endif
+            if (j->floor < j->image_version)
+                j->floor = j->image_version;
 #ifndef BOOT_BUG_NO_DONE   /* BUG: the update is never recorded as finished */
             append(j, JOURNAL_DONE, n);
 #endif
@@ -217,13 +247,45 @@ static int update(struct journal_entry *j, struct image_header *h)
             /* Record the restart first: a cut must not resume from the old COPIED count. */
             console_printf("boot: copying again from sector %u\r\n",
                            (unsigned)APP_SLOT_FIRST_SECTOR);
-            append(j, JOURNAL_STAGED, 0);
-            j->state = JOURNAL_STAGED;
+            append(j, JOURNAL_COPIED, 0);
             start = 0;
         }
     }
     console_printf("boot: recovery: the copied application does not verify\r\n");
     return -1;
+}
+
+/* j describes the image of header h, in state `state` (the floor is kept). */
+static void record_image(struct journal_entry *j, uint32_t state, const struct image_header *h)
+{
+    uint32_t floor = j->floor;
+
+    memset(j, 0, sizeof *j);
+    j->state = state;
+    j->image_size = image_total_size(h);
+    j->image_version = h->image_version;
+    j->floor = floor;
+    memcpy(j->digest, h->body_sha256, sizeof j->digest);
+}
+
+/* A DONE record of ours with the slot's digest: its signature was checked before. */
+static int vouched(const struct journal_entry *j, const struct image_header *h)
+{
+    return j->state == JOURNAL_DONE && !memcmp(h->body_sha256, j->digest, sizeof j->digest);
+}
+
+/*
+ * The slot's signature was checked this boot and no record vouched for it: record it as
+ * installed (DONE, the floor raised to its version) so that later boots skip the check.
+ */
+static void adopt(struct journal_entry *j, const struct image_header *h)
+{
+    record_image(j, JOURNAL_DONE, h);
+    if (j->floor < h->image_version)
+        j->floor = h->image_version;
+    append(j, JOURNAL_DONE, 0);
+    console_printf("boot: application v%u signed, recorded as installed\r\n",
+                   (unsigned)h->image_version);
 }
 
 static void jump_decision(struct boot_decision *d, const struct image_header *h)
@@ -290,7 +352,8 @@ void boot_decide(struct boot_decision *d)
     if (j.state == JOURNAL_DONE)   /* BUG: a boot counter in the journal, every boot */
         append(&j, JOURNAL_DONE, j.copied);
 #endif
-    if ((j.state == JOURNAL_STAGED || j.state == JOURNAL_COPIED) && decided(d, update(&j, &h), &h))
+    if ((j.state == JOURNAL_STAGED || j.state == JOURNAL_COPIED) &&
+        decided(d, update(&j, &h, 0), &h))
         return;
 
 #if defined(BOOT_BUG_DONE_EARLY) || defined(BOOT_BUG_TRUST_DONE)
@@ -302,6 +365,13 @@ void boot_decide(struct boot_decision *d)
 #endif
 
     st = image_verify_slot(APP_SLOT_ADDR, &h);
+    if (st == IMAGE_OK)
+        st = check_floor(&j, &h);
+    if (st == IMAGE_OK && !vouched(&j, &h)) {
+        st = image_check_signature(&h);
+        if (st == IMAGE_OK)
+            adopt(&j, &h);
+    }
     if (st == IMAGE_OK) {
         jump_decision(d, &h);
         return;
@@ -309,16 +379,14 @@ void boot_decide(struct boot_decision *d)
     console_printf("boot: application slot invalid: %s\r\n", image_strerror(st));
 
     /* A damaged slot with a good image in staging: copy it down as a new update. */
-    st = image_verify_slot(STAGING_ADDR, &h);
+    st = image_verify_slot_signed(STAGING_ADDR, &h);
+    if (st == IMAGE_OK)
+        st = check_floor(&j, &h);
     if (st == IMAGE_OK) {
         console_printf("boot: recovering v%u from staging\r\n", (unsigned)h.image_version);
-        memset(&j, 0, sizeof j);
-        j.state = JOURNAL_STAGED;
-        j.image_size = image_total_size(&h);
-        j.image_version = h.image_version;
-        memcpy(j.digest, h.body_sha256, sizeof j.digest);
+        record_image(&j, JOURNAL_STAGED, &h);
         append(&j, JOURNAL_STAGED, 0);
-        if (decided(d, update(&j, &h), &h))
+        if (decided(d, update(&j, &h, 1), &h))
             return;
     }
     d->outcome = BOOT_NO_APP;

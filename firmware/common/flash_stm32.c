@@ -8,6 +8,10 @@
 
 #include "flash.h"
 #include "flash_layout.h"
+
+#ifndef BOOT_LAST_SECTOR   /* a layout whose bootloader has one sector (the flag device's) */
+#define BOOT_LAST_SECTOR BOOT_SECTOR
+#endif
 #include "cortexm.h"
 #include "regs/flash.h"
 
@@ -78,7 +82,7 @@ int flash_erase_sector(unsigned sector)
     uint32_t addr, size, i, sr;
     int st;
 
-    if (sector == BOOT_SECTOR || sector >= FLASH_SECTOR_COUNT)
+    if (sector <= BOOT_LAST_SECTOR || sector >= FLASH_SECTOR_COUNT)
         return FLASH_ERR_ARG;
     st = begin();
     if (st == FLASH_OK) {

@@ -11,8 +11,11 @@
 #include "flash.h"
 #include "flash_layout.h"
 #include "sha256.h"
+#include "signature.h"
 
-_Static_assert(sizeof(struct image_header) == 0x5C, "image_header must match image.h offsets");
+_Static_assert(offsetof(struct image_header, sig_type) == IMAGE_SIGNED_LEN,
+               "the signature covers every field before it");
+_Static_assert(sizeof(struct image_header) == 0xA4, "image_header must match image.h offsets");
 
 int image_check_header(const struct image_header *h)
 {
@@ -74,6 +77,27 @@ int image_verify_slot(uint32_t slot_addr, struct image_header *out)
     return IMAGE_OK;
 }
 
+int image_check_signature(const struct image_header *h)
+{
+    if (h->sig_type == IMAGE_SIG_NONE)
+        return IMAGE_ERR_UNSIGNED;
+    if (h->sig_type != IMAGE_SIG_ECDSA_P256 || h->key_id != signature_key_id())
+        return IMAGE_ERR_KEY;
+    if (signature_verify(h, IMAGE_SIGNED_LEN, h->signature) != 0)
+        return IMAGE_ERR_SIGNATURE;
+    return IMAGE_OK;
+}
+
+int image_verify_slot_signed(uint32_t slot_addr, struct image_header *out)
+{
+    struct image_header h;
+    int st = image_verify_slot(slot_addr, &h);
+
+    if (out)
+        *out = h;
+    return st != IMAGE_OK ? st : image_check_signature(&h);
+}
+
 uint32_t image_total_size(const struct image_header *h)
 {
     return IMAGE_HEADER_SIZE + h->body_size;
@@ -92,6 +116,10 @@ const char *image_strerror(int status)
     case IMAGE_ERR_SIZE: return "size";
     case IMAGE_ERR_DIGEST: return "digest";
     case IMAGE_ERR_VECTORS: return "vectors";
+    case IMAGE_ERR_UNSIGNED: return "unsigned";
+    case IMAGE_ERR_KEY: return "key";
+    case IMAGE_ERR_SIGNATURE: return "signature";
+    case IMAGE_ERR_ROLLBACK: return "rollback";
     default: return "unknown";
     }
 }

@@ -1,5 +1,5 @@
 /*
- * journal.c - the update journal in sectors 1 and 2 (docs/journal.md).
+ * journal.c - the update journal in sectors 2 and 3 (docs/journal.md).
  *
  * Only flash.h is used, so the host tests run this file against a simulated flash with
  * power cuts. JOURNAL_BUG_NO_CRC builds the deliberately broken variant that trusts
@@ -25,7 +25,7 @@ struct journal_record {
     uint32_t image_size;
     uint32_t image_version;
     uint8_t digest[32];
-    uint32_t reserved;
+    uint32_t floor_inv;   /* ~floor: a record of before the floor (0xFFFFFFFF) reads 0 */
     uint32_t crc;
 };
 
@@ -112,6 +112,7 @@ void journal_read(struct journal_entry *out)
     out->image_size = s.best.image_size;
     out->image_version = s.best.image_version;
     memcpy(out->digest, s.best.digest, sizeof out->digest);
+    out->floor = ~s.best.floor_inv;
 }
 
 /* One try at appending a record; FLASH_ERR_VERIFY when it did not read back whole. */
@@ -142,6 +143,8 @@ static int append_once(struct journal_entry *e)
     }
 
     e->seq = s.found ? s.best.seq + 1u : 1u;
+    if (s.found && ~s.best.floor_inv > e->floor)
+        e->floor = ~s.best.floor_inv;
     r.magic = JOURNAL_MAGIC;
     r.seq = e->seq;
     r.state = e->state;
@@ -149,7 +152,7 @@ static int append_once(struct journal_entry *e)
     r.image_size = e->image_size;
     r.image_version = e->image_version;
     memcpy(r.digest, e->digest, sizeof r.digest);
-    r.reserved = 0xFFFFFFFFu;
+    r.floor_inv = ~e->floor;
     r.crc = crc32_update(0, &r, offsetof(struct journal_record, crc));
     return flash_program(sector_addr[sec] + (uint32_t)slot * JOURNAL_RECORD_SIZE, &r, sizeof r);
 }

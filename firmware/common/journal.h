@@ -35,6 +35,7 @@ struct journal_entry {
     uint32_t image_size;    /* header + body bytes of the staged image */
     uint32_t image_version; /* image_version of the staged image */
     uint8_t  digest[32];    /* body SHA-256 of the staged image */
+    uint32_t floor;         /* anti-rollback: the lowest image version the device accepts */
 };
 
 /* Read the current state: the valid record with the highest seq (JOURNAL_EMPTY if none). */
@@ -42,6 +43,9 @@ void journal_read(struct journal_entry *out);
 
 /*
  * Append a record with the next seq, in the sector that holds the current state.
+ * The record's floor is the larger of e->floor and the current record's (e->floor is
+ * updated): no append lowers it, and a record torn by a cut fails its CRC, so the
+ * floor a boot reads never goes down.
  * When that sector is full, the other sector is erased and the new record is written
  * there first (compaction: each record carries the whole state, so one record is
  * enough). Returns FLASH_OK or a flash_status.

@@ -1,19 +1,36 @@
-/* sha256.h - SHA-256 (FIPS 180-4), streaming. */
+/*
+ * sha256.h - SHA-256, streaming: our names over mbedTLS's implementation (the library is
+ * built from Debian's source package, firmware/Makefile; configuration in
+ * mbedtls_config.h).
+ */
 #ifndef SHA256_H
 #define SHA256_H
 
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "mbedtls/sha256.h"
 
 struct sha256_ctx {
-    uint32_t state[8];
-    uint64_t length;        /* bytes hashed so far */
-    uint8_t block[64];
-    uint32_t fill;          /* bytes waiting in block */
+    mbedtls_sha256_context c;
 };
 
-void sha256_init(struct sha256_ctx *ctx);
-void sha256_update(struct sha256_ctx *ctx, const void *data, size_t len);
-void sha256_final(struct sha256_ctx *ctx, uint8_t digest[32]);
+/* With the configuration we build, mbedTLS's SHA-256 calls cannot fail. */
+static inline void sha256_init(struct sha256_ctx *ctx)
+{
+    mbedtls_sha256_init(&ctx->c);
+    (void)mbedtls_sha256_starts_ret(&ctx->c, 0);
+}
+
+static inline void sha256_update(struct sha256_ctx *ctx, const void *data, size_t len)
+{
+    (void)mbedtls_sha256_update_ret(&ctx->c, data, len);
+}
+
+static inline void sha256_final(struct sha256_ctx *ctx, uint8_t digest[32])
+{
+    (void)mbedtls_sha256_finish_ret(&ctx->c, digest);
+    mbedtls_sha256_free(&ctx->c);
+}
 
 #endif /* SHA256_H */

@@ -151,7 +151,7 @@ int flash_erase_sector(unsigned sector)
 {
     struct sim_op op = { SIM_OP_ERASE, sector, 0 };
 
-    if (sector == BOOT_SECTOR || sector >= FLASH_SECTOR_COUNT)
+    if (sector <= BOOT_LAST_SECTOR || sector >= FLASH_SECTOR_COUNT)
         return FLASH_ERR_ARG;
     operate(&op);
     return FLASH_OK;

@@ -124,7 +124,7 @@ int main(int argc, char **argv)
             return 0;
         }
         memcpy(flash_sim_at(STAGING_ADDR), data, len);
-        printf("%s\n", image_strerror(image_verify_slot(STAGING_ADDR, NULL)));
+        printf("%s\n", image_strerror(image_verify_slot_signed(STAGING_ADDR, NULL)));
         return 0;
     }
     if (argc == 4 && !strcmp(argv[1], "journal-read")) {
@@ -132,9 +132,9 @@ int main(int argc, char **argv)
         load_sector(argv[2], JOURNAL_A_ADDR);
         load_sector(argv[3], JOURNAL_B_ADDR);
         journal_read(&e);
-        printf("%s seq %u copied %u size %u version %u\n", journal_state_name(e.state),
-               (unsigned)e.seq, (unsigned)e.copied, (unsigned)e.image_size,
-               (unsigned)e.image_version);
+        printf("%s seq %u copied %u size %u version %u floor %u\n",
+               journal_state_name(e.state), (unsigned)e.seq, (unsigned)e.copied,
+               (unsigned)e.image_size, (unsigned)e.image_version, (unsigned)e.floor);
         return 0;
     }
     if (argc == 5 && !strcmp(argv[1], "journal-append")) {
@@ -146,6 +146,7 @@ int main(int argc, char **argv)
             e.copied = i % 3u;
             e.image_size = 1000u + i;
             e.image_version = i;
+            e.floor = i * 7u % 5u;   /* goes up and down: the journal keeps the largest */
             memset(e.digest, (int)(i & 0xFFu), sizeof e.digest);
             if (journal_append(&e) != FLASH_OK) {
                 fprintf(stderr, "unit: append %u failed\n", i);

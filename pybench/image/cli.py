@@ -10,9 +10,11 @@ from pathlib import Path
 
 from pybench import layout
 from pybench.errors import BenchError
+from pybench.image import signing
 from pybench.image.elf import body_from_file, read_input
 from pybench.image.format import (
     TARGET_F407,
+    UNSIGNED,
     Image,
     ImageError,
     ImageHeader,
@@ -22,7 +24,8 @@ from pybench.image.format import (
     parse_image,
 )
 
-FAULTS = ("magic", "target", "digest", "truncate", "header-crc", "oversize", "empty")
+FAULTS = ("magic", "target", "digest", "truncate", "header-crc", "oversize", "empty",
+          "unsigned", "signature", "key")
 
 
 def _int(text: str) -> int:
@@ -52,15 +55,31 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--version-str", help="version text (default N.0.0)")
     c.add_argument("--load-addr", type=_u32, help="load address of a .bin (default: layout)")
     c.add_argument("--target", type=_u32, default=TARGET_F407, help="target id (default 0x413)")
+    c.add_argument("--key", type=Path, help="sign with this private key (PEM, ECDSA P-256); "
+                                            "the device refuses unsigned images")
     c.set_defaults(func=_create)
+
+    g = isub.add_parser("keygen", help="make an ECDSA P-256 key pair for signing images")
+    g.add_argument("-o", "--output", type=Path, required=True,
+                   help="private key (PEM); the public key goes beside it as .pub.pem")
+    g.add_argument("--c-header", type=Path, help="also write the public key as a C header "
+                                                 "(what the firmware is built with)")
+    g.add_argument("--c-private", type=Path, help="also write the private key as a C header "
+                                                  "(host test harnesses only)")
+    g.add_argument("--force", action="store_true", help="replace an existing key")
+    g.set_defaults(func=_keygen)
 
     i = isub.add_parser("inspect", help="print an image's header and whether it is valid")
     i.add_argument("image", type=Path)
     i.add_argument("--json", action="store_true", help="machine-readable output")
+    i.add_argument("--key", type=Path, help="check the signature with this key (PEM, "
+                                            "either half)")
     i.set_defaults(func=_inspect)
 
     v = isub.add_parser("verify", help="exit 0 when the image is valid, 1 when not")
     v.add_argument("image", type=Path)
+    v.add_argument("--key", type=Path, help="check the signature with this key (PEM, "
+                                            "either half)")
     v.set_defaults(func=_verify)
 
     k = isub.add_parser("corrupt", help="make a deliberately bad image for rejection tests")
@@ -78,32 +97,55 @@ def _create(args: argparse.Namespace) -> int:
     if total > lay.IMAGE_MAX_SIZE:
         raise BenchError(f"{args.input}: image is {total} bytes, larger than the "
                          f"{lay.IMAGE_MAX_SIZE}-byte application slot")
+    key = signing.load_private(args.key) if args.key else None
     try:
-        image = build_image(body, args.version, args.version_str, load_addr, args.target)
+        image = build_image(body, args.version, args.version_str, load_addr, args.target, key)
     except ImageError as e:
         raise BenchError(f"{args.input}: {e}") from None
     _write(args.output, image.to_bytes())
+    signed = f", signed by key 0x{image.header.key_id:08x}" if key else ", unsigned"
     print(f"{args.output}: image v{image.header.image_version} ({image.header.version_str}), "
-          f"{image.total_size} bytes, sha256 {image.header.body_sha256.hex()[:16]}...")
+          f"{image.total_size} bytes, sha256 {image.header.body_sha256.hex()[:16]}...{signed}")
     return 0
 
 
-def _load(path: Path) -> tuple[bytes, Image | None, str]:
+def _keygen(args: argparse.Namespace) -> int:
+    out: Path = args.output
+    if out.exists() and not args.force:
+        raise BenchError(f"{out}: exists (--force replaces it; images signed with it would "
+                         "no longer be accepted by firmware built with the new key)")
+    key = signing.generate()
+    pub = key.public_key()
+    _write(out, signing.private_pem(key))
+    out.chmod(0o600)
+    pub_path = out.with_name(out.name.removesuffix(".pem") + ".pub.pem")
+    _write(pub_path, signing.public_pem(pub))
+    if args.c_header:
+        _write(args.c_header, signing.c_header(pub).encode())
+    if args.c_private:
+        _write(args.c_private, signing.c_private_header(key).encode())
+    print(f"{out}: ECDSA P-256 key pair, key id 0x{signing.key_id(pub):08x}; "
+          f"public key {pub_path}")
+    return 0
+
+
+def _load(path: Path, key_path: Path | None = None) -> tuple[bytes, Image | None, str]:
     """The file, its image if it parses, and 'valid' or what is wrong."""
     data = read_input(path)
+    key = signing.load_public(key_path) if key_path else None
     try:
         image = parse_image(data, check=False)
     except ImageError as e:
         return data, None, str(e)
     try:
-        check_image(image)
+        check_image(image, key)
     except ImageError as e:
         return data, image, str(e)
     return data, image, "valid"
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    data, image, verdict = _load(args.image)
+    data, image, verdict = _load(args.image, args.key)
     if image is None:
         fields: dict[str, object] = {"file": str(args.image), "size": len(data)}
     else:
@@ -115,6 +157,8 @@ def _inspect(args: argparse.Namespace) -> int:
             "version_str": h.version_str, "body_size": h.body_size,
             "load_addr": f"0x{h.load_addr:08x}", "body_sha256": h.body_sha256.hex(),
             "header_crc": f"0x{h.header_crc or 0:08x}",
+            "signature": (f"ECDSA P-256, key 0x{h.key_id:08x}" if h.signed else "none")
+                         + ("" if args.key or not h.signed else " (not checked: no --key)"),
         }
     fields["verdict"] = verdict
     if args.json:
@@ -127,7 +171,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    _, _, verdict = _load(args.image)
+    _, _, verdict = _load(args.image, args.key)
     print(f"{args.image}: {verdict}")
     return 0 if verdict == "valid" else 1
 
@@ -158,6 +202,18 @@ def corrupt(data: bytes, fault: str) -> bytes:
         return replace(h, body_size=len(big), body_sha256=hashlib.sha256(big).digest()).pack() + big
     if fault == "empty":
         return b""
+    # Signature faults keep every other field, so only the signature check rejects them.
+    signed = image.header
+    if fault == "unsigned":
+        return replace(signed, sig_type=signing.SIG_NONE, key_id=0xFFFFFFFF,
+                       signature=UNSIGNED).pack() + body
+    if fault == "signature":
+        sig = bytearray(signed.signature)
+        sig[10] ^= 0x01
+        return replace(signed, sig_type=signing.SIG_ECDSA_P256, signature=bytes(sig)).pack() + body
+    if fault == "key":
+        # Signed, correctly, by a key the device does not hold.
+        return signed.signed_with(signing.generate()).pack() + body
     raise BenchError(f"unknown fault {fault!r}")
 
 

@@ -12,6 +12,7 @@ import zlib
 from dataclasses import dataclass, field, replace
 
 from pybench import layout
+from pybench.image import signing
 
 IMAGE_MAGIC = 0x474D4946          # "FIMG" little-endian
 HEADER_VERSION = 1
@@ -22,7 +23,10 @@ VERSION_STR_LEN = 32
 # body_sha256, version_str; then the CRC of all of that.
 _FIELDS = struct.Struct("<IHHIIII32s32s")
 _CRC = struct.Struct("<I")
-HEADER_FIELDS_SIZE = _FIELDS.size + _CRC.size   # 0x5C
+HEADER_FIELDS_SIZE = _FIELDS.size + _CRC.size   # 0x5C: also what the signature covers
+# sig_type, key_id, signature (r || s) right after the CRC.
+_SIG = struct.Struct("<II64s")
+UNSIGNED = b"\xff" * signing.SIG_SIZE
 
 
 class ImageError(ValueError):
@@ -45,6 +49,9 @@ class ImageHeader:
     header_version: int = HEADER_VERSION
     header_size: int = 0           # 0: the layout's IMAGE_HEADER_SIZE
     header_crc: int | None = None  # None: computed when packed
+    sig_type: int = signing.SIG_NONE
+    key_id: int = 0xFFFFFFFF
+    signature: bytes = UNSIGNED
     # The bytes the CRC covers, as read from an image (unpack); None for a new header.
     raw_fields: bytes | None = field(default=None, compare=False, repr=False)
 
@@ -59,8 +66,23 @@ class ImageHeader:
             self.body_size, self.load_addr, self.body_sha256, vstr.ljust(VERSION_STR_LEN, b"\0"),
         )
         crc = zlib.crc32(fields) if self.header_crc is None else self.header_crc
-        head = fields + _CRC.pack(crc)
+        head = fields + _CRC.pack(crc) + _SIG.pack(self.sig_type, self.key_id, self.signature)
         return head + b"\xff" * (layout.load().IMAGE_HEADER_SIZE - len(head))
+
+    def signed_bytes(self) -> bytes:
+        """The bytes the signature covers: the fields and the CRC, as packed."""
+        return self.pack()[:HEADER_FIELDS_SIZE]
+
+    @property
+    def signed(self) -> bool:
+        return self.sig_type != signing.SIG_NONE
+
+    def signed_with(self, key: signing.PrivateKey) -> ImageHeader:
+        """This header (its CRC computed if unset) with a signature by `key`."""
+        h = self if self.header_crc is not None else replace(self, header_crc=self.computed_crc())
+        h = replace(h, sig_type=signing.SIG_NONE, key_id=0xFFFFFFFF, signature=UNSIGNED)
+        return replace(h, sig_type=signing.SIG_ECDSA_P256, key_id=signing.key_id(key.public_key()),
+                       signature=signing.sign(h.signed_bytes(), key))
 
     @classmethod
     def unpack(cls, data: bytes) -> ImageHeader:
@@ -69,11 +91,15 @@ class ImageHeader:
         (magic, hver, hsize, target, version, body_size, load_addr, digest,
          vstr) = _FIELDS.unpack_from(data)
         (crc,) = _CRC.unpack_from(data, _FIELDS.size)
+        sig_type, kid, sig = (_SIG.unpack_from(data, HEADER_FIELDS_SIZE)
+                              if len(data) >= HEADER_FIELDS_SIZE + _SIG.size
+                              else (signing.SIG_NONE, 0xFFFFFFFF, UNSIGNED))
         return cls(
             image_version=version, body_size=body_size, body_sha256=digest,
             version_str=vstr.split(b"\0", 1)[0].decode("utf-8", "replace"),
             load_addr=load_addr, target_id=target, magic=magic, header_version=hver,
             header_size=hsize, header_crc=crc, raw_fields=bytes(data[: _FIELDS.size]),
+            sig_type=sig_type, key_id=kid, signature=sig,
         )
 
     def computed_crc(self) -> int:
@@ -97,8 +123,10 @@ class Image:
 
 
 def build_image(body: bytes, version: int, version_str: str | None = None,
-                load_addr: int | None = None, target_id: int = TARGET_F407) -> Image:
-    """An image for `body`, padded with 0xFF to whole words (flash is programmed by words)."""
+                load_addr: int | None = None, target_id: int = TARGET_F407,
+                key: signing.PrivateKey | None = None) -> Image:
+    """An image for `body`, padded with 0xFF to whole words (flash is programmed by words),
+    signed with `key` when given (an unsigned image is refused by the device)."""
     lay = layout.load()
     if not body:
         raise ImageError("size", "the body is empty")
@@ -110,8 +138,11 @@ def build_image(body: bytes, version: int, version_str: str | None = None,
         load_addr=lay.APP_LOAD_ADDR if load_addr is None else load_addr, target_id=target_id,
         header_size=lay.IMAGE_HEADER_SIZE,
     )
-    image = Image(replace(header, header_crc=header.computed_crc()), body)
-    check_image(image)
+    header = replace(header, header_crc=header.computed_crc())
+    if key is not None:
+        header = header.signed_with(key)
+    image = Image(header, body)
+    check_image(image, key.public_key() if key is not None else None)
     return image
 
 
@@ -153,8 +184,20 @@ def check_vectors(body: bytes) -> None:
         raise ImageError("vectors", f"reset vector 0x{reset:08x} is not Thumb code in the body")
 
 
-def check_image(image: Image) -> None:
-    """Header, body size and digest, vector table: everything the bootloader verifies."""
+def check_signature(h: ImageHeader, key: signing.PublicKey) -> None:
+    """What the bootloader's image_check_signature() checks, with the device's key."""
+    if not h.signed:
+        raise ImageError("unsigned", "the image is not signed")
+    if h.sig_type != signing.SIG_ECDSA_P256 or h.key_id != signing.key_id(key):
+        raise ImageError("key", f"signed with key 0x{h.key_id:08x} (type {h.sig_type}), not "
+                                f"the device's 0x{signing.key_id(key):08x}")
+    if not signing.verify(h.signed_bytes(), h.signature, key):
+        raise ImageError("signature", "the signature does not verify")
+
+
+def check_image(image: Image, key: signing.PublicKey | None = None) -> None:
+    """Header, body size and digest, vector table: everything the bootloader verifies;
+    and the signature when the device's public `key` is given."""
     check_header(image.header)
     if len(image.body) != image.header.body_size:
         raise ImageError("size", f"body is {len(image.body)} bytes, header says "
@@ -162,6 +205,8 @@ def check_image(image: Image) -> None:
     if hashlib.sha256(image.body).digest() != image.header.body_sha256:
         raise ImageError("digest", "SHA-256 of the body differs from the header's")
     check_vectors(image.body)
+    if key is not None:
+        check_signature(image.header, key)
 
 
 def parse_image(data: bytes, check: bool = True) -> Image:
@@ -175,12 +220,14 @@ def parse_image(data: bytes, check: bool = True) -> Image:
     return image
 
 
-def padded(image: Image, total_size: int, seed: int = 0) -> Image:
+def padded(image: Image, total_size: int, seed: int = 0,
+           key: signing.PrivateKey | None = None) -> Image:
     """The same application grown to `total_size` bytes with seeded filler after its end.
 
     For benchmarks and campaigns that need an image of a given size: the filler is
     pseudo-random (not 0xFF, which flash would program for nothing), the vector table
-    and code are unchanged, so the image still boots.
+    and code are unchanged, so the image still boots. The new header needs a new
+    signature: pass the key (`signing.test_key()` for the build's images).
     """
     import random
 
@@ -190,4 +237,4 @@ def padded(image: Image, total_size: int, seed: int = 0) -> Image:
     filler = random.Random(seed).randbytes(extra)
     h = image.header
     return build_image(image.body + filler, h.image_version, h.version_str, h.load_addr,
-                       h.target_id)
+                       h.target_id, key)

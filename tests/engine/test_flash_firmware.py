@@ -23,7 +23,7 @@ FW = Path(__file__).parent / "fw" / "flash_exercise.c"
 LAYOUT = layout.load()
 SPARE = LAYOUT.SPARE_ADDR
 SPARE_SIZE = LAYOUT.SPARE_SIZE
-PROTECTED = LAYOUT.JOURNAL_B_SECTOR      # the program expects sector 2 write-protected
+PROTECTED = 2                            # the program expects sector 2 write-protected
 DONE = 0xD0E5D0E5
 RUN_NS = 5_000_000_000                   # two 16 KiB erases take 0.5 s of virtual time
 

@@ -19,6 +19,8 @@ from pybench.errors import BenchError
 
 R: Any = rules_module()
 LAYOUT = layout.load()
+SECTOR_1 = LAYOUT.sector_addrs[1]   # the 16 KiB sector these tests erase
+
 FLASH_CTRL = 0x40023C00
 CODE_IN_FLASH = LAYOUT.BOOT_ADDR + 0x100
 CODE_IN_RAM = LAYOUT.SRAM_BASE_ADDR + 0x100
@@ -217,7 +219,7 @@ def test_erase_from_ram_runs_behind_the_cpu_until_sr_is_read() -> None:
     assert r.flash.read(R.SR, 4) == 0               # the poll waited for the end
     assert r.bus.stalls == [R.ERASE_16K_NS[2] - 1000]
     assert r.bus.timers == {}
-    assert r.word(LAYOUT.JOURNAL_A_ADDR) == 0xFFFFFFFF
+    assert r.word(SECTOR_1) == 0xFFFFFFFF
 
 
 def test_erase_from_ram_ends_by_itself_with_eop_interrupt() -> None:
@@ -388,7 +390,7 @@ def test_cut_at_an_erase_stops_the_cpu() -> None:
     r.erase(1)
     assert r.bus.stops == ["power-cut"]
     assert r.bus.stalls == [] and r.bus.timers == {}
-    words = [r.word(LAYOUT.JOURNAL_A_ADDR + 4 * i) for i in range(4096)]
+    words = [r.word(SECTOR_1 + 4 * i) for i in range(4096)]
     assert 2048 <= words.count(0xFFFFFFFF) <= 2049
     detail = next(d for k, d in r.bus.events if k == "flash")
     assert "operation 0" in detail and "seed 9" in detail

@@ -126,7 +126,9 @@ def _app_slot(board: Engine, size: int) -> bytes:
 
 def test_status_page_and_json_reflect_staging(board: Engine, firmware: Firmware) -> None:
     before = scenarios.http_json(board, "/status")
-    assert before["staging"]["state"] == "idle" and before["journal"]["state"] == "EMPTY"
+    # The first boot checked v1's signature and recorded it as installed.
+    assert before["staging"]["state"] == "idle" and before["journal"]["state"] == "DONE"
+    assert before["staged_version"] is None and before["min_version"] == 1
     page = scenarios.http_request(board, "GET", "/")
     assert page.status == 200 and "Firmware 1.0.0" in page.text and 'type="file"' in page.text
     image = firmware.image(2)
@@ -134,8 +136,10 @@ def test_status_page_and_json_reflect_staging(board: Engine, firmware: Firmware)
     after = scenarios.http_json(board, "/status")
     assert after["staging"]["state"] == "staged" and after["staging"]["bytes"] == len(image)
     assert (after["journal"]["state"], after["journal"]["image_version"]) == ("STAGED", 2)
+    assert after["staged_version"] == 2
     page = scenarios.http_request(board, "GET", "/")
     assert "staged" in page.text and "STAGED" in page.text
+    assert "v2, installed at the next reboot" in page.text
 
 
 @pytest.mark.parametrize(("via", "how"), [("http", "reset"), ("tftp", "vanish")])
@@ -157,7 +161,7 @@ def test_upload_cut_off_midway_keeps_v1_and_a_retry_succeeds(
     b.wire.run_until(lambda: False, 10 * scenarios.SECOND)
     info = scenarios.http_json(board, "/status")
     assert info["version_number"] == 1 and info["staging"]["state"] != "staged"
-    assert info["journal"]["state"] == "EMPTY"
+    assert info["journal"]["state"] == "DONE" and info["journal"]["image_version"] == 1
     assert _app_slot(board, len(old)) == old
     retry = scenarios.upload(board, image, via=via, filename="app-v2.img")
     assert retry.accepted, retry

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sample_device import SAMPLE
 
+from pybench.image import signing
 from pybench.image.format import padded, parse_image
 from pybench.paths import platform_file
 from pybench.powercut.campaign import CampaignConfig, CampaignResult, run_campaign
@@ -45,7 +46,8 @@ def new_image(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not src.exists():
         pytest.skip(f"{src} missing: run `make firmware`")
     out = tmp_path_factory.mktemp("bites") / "mini-v2-96k.img"
-    out.write_bytes(padded(parse_image(src.read_bytes()), NEW_IMAGE_SIZE, seed=5).to_bytes())
+    out.write_bytes(padded(parse_image(src.read_bytes()), NEW_IMAGE_SIZE, seed=5,
+                             key=signing.test_key()).to_bytes())
     return out
 
 

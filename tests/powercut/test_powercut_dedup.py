@@ -13,6 +13,7 @@ import pytest
 from sample_device import SAMPLE
 
 from pybench import layout
+from pybench.image import signing
 from pybench.image.format import padded, parse_image
 from pybench.paths import platform_file
 from pybench.powercut.campaign import CampaignConfig, CampaignResult, run_campaign
@@ -50,7 +51,7 @@ def _compare(fast: CampaignResult, slow: CampaignResult) -> None:
 def small_image(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dedup") / "mini-v2-16k.img"
     out.write_bytes(padded(parse_image((built / "mini-v2.img").read_bytes()), SMALL,
-                           seed=3).to_bytes())
+                           seed=3, key=signing.test_key()).to_bytes())
     return out
 
 
