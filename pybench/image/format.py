@@ -27,6 +27,7 @@ HEADER_FIELDS_SIZE = _FIELDS.size + _CRC.size   # 0x5C: also what the signature 
 # sig_type, key_id, signature (r || s) right after the CRC.
 _SIG = struct.Struct("<II64s")
 UNSIGNED = b"\xff" * signing.SIG_SIZE
+SIGNATURE_OFFSET = HEADER_FIELDS_SIZE + 8        # 0x64: r || s, after sig_type and key_id
 
 
 class ImageError(ValueError):

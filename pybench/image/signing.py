@@ -141,3 +141,20 @@ def test_key() -> PrivateKey:
     if not path.exists():
         raise BenchError(f"{path}: missing (run `make firmware`, which makes the test key)")
     return load_private(path)
+
+
+def from_seed(seed: int) -> PrivateKey:
+    """A key pair made from `seed` (the same every time): a signer the device does not
+    know, for tests and campaigns that must be replayable."""
+    scalar = int.from_bytes(hashlib.sha256(b"pybench other key %d" % seed).digest(), "big")
+    return ec.derive_private_key(scalar >> 1 or 1, CURVE)   # below the group order
+
+
+def held_key(kid: int) -> PrivateKey | None:
+    """The private key of key id `kid` when the bench holds it (the build's test key):
+    tools that must change a signed header sign it again with it."""
+    path = test_key_path()
+    if not path.exists():
+        return None
+    key = load_private(path)
+    return key if key_id(key.public_key()) == kid else None

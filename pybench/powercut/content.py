@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from pybench import layout
-from pybench.image.format import Image, ImageHeader, parse_image
+from pybench.image import signing
+from pybench.image.format import SIGNATURE_OFFSET, UNSIGNED, Image, ImageHeader, parse_image
 
 # The STM32F42x/43x's DEV_ID: a real part, not ours.
 OTHER_TARGET = 0x00000419
@@ -22,6 +23,16 @@ OTHER_TARGET = 0x00000419
 
 def _header(image: bytes) -> ImageHeader:
     return ImageHeader.unpack(image)
+
+
+def _sealed(h: ImageHeader, good: ImageHeader) -> ImageHeader:
+    """`h` with its CRC made right and, when the bench holds the key the good image was
+    signed with (the build's test key), signed again: then only the check the fault aims
+    at (digest, target, size) can refuse it, as when a signer made a bad image."""
+    h = replace(h, header_crc=None, raw_fields=None)
+    h = replace(h, header_crc=h.computed_crc())
+    key = signing.held_key(good.key_id) if good.signed else None
+    return h.signed_with(key) if key is not None else h
 
 
 def _truncated(fraction: float) -> Callable[[bytes, int], bytes]:
@@ -59,8 +70,8 @@ def _flip_digest(image: bytes, seed: int) -> bytes:
     digest = bytearray(img.header.body_sha256)
     rng = random.Random(seed)
     digest[rng.randrange(len(digest))] ^= 1 << rng.randrange(8)
-    h = replace(img.header, body_sha256=bytes(digest), header_crc=None, raw_fields=None)
-    return Image(replace(h, header_crc=h.computed_crc()), img.body).to_bytes()
+    h = replace(img.header, body_sha256=bytes(digest))
+    return Image(_sealed(h, img.header), img.body).to_bytes()
 
 
 def _erased(image: bytes, seed: int) -> bytes:
@@ -69,8 +80,8 @@ def _erased(image: bytes, seed: int) -> bytes:
 
 def _other_target(image: bytes, seed: int) -> bytes:
     img = parse_image(image, check=False)
-    h = replace(img.header, target_id=OTHER_TARGET, header_crc=None, raw_fields=None)
-    return Image(replace(h, header_crc=h.computed_crc()), img.body).to_bytes()
+    h = replace(img.header, target_id=OTHER_TARGET)
+    return Image(_sealed(h, img.header), img.body).to_bytes()
 
 
 def _too_large(image: bytes, seed: int) -> bytes:
@@ -81,9 +92,26 @@ def _too_large(image: bytes, seed: int) -> bytes:
     total = lay.IMAGE_MAX_SIZE + 4096
     body = img.body + random.Random(seed).randbytes(total - lay.IMAGE_HEADER_SIZE
                                                     - len(img.body))
-    h = replace(img.header, body_size=len(body), body_sha256=hashlib.sha256(body).digest(),
-                header_crc=None, raw_fields=None)
-    return Image(replace(h, header_crc=h.computed_crc()), body).to_bytes()
+    h = replace(img.header, body_size=len(body), body_sha256=hashlib.sha256(body).digest())
+    return Image(_sealed(h, img.header), body).to_bytes()
+
+
+def _unsigned(image: bytes, seed: int) -> bytes:
+    """The signature block erased, every other byte as it was."""
+    img = parse_image(image, check=False)
+    h = replace(img.header, sig_type=signing.SIG_NONE, key_id=0xFFFFFFFF, signature=UNSIGNED)
+    return Image(h, img.body).to_bytes()
+
+
+def _flip_signature(image: bytes, seed: int) -> bytes:
+    """One bit of the signature (r || s) flipped: signed by the right key id, invalid."""
+    return _flip(image, SIGNATURE_OFFSET, SIGNATURE_OFFSET + signing.SIG_SIZE, seed)
+
+
+def _other_key(image: bytes, seed: int) -> bytes:
+    """Signed, correctly, by a key made from the seed, which the device does not hold."""
+    img = parse_image(image, check=False)
+    return Image(img.header.signed_with(signing.from_seed(seed)), img.body).to_bytes()
 
 
 FAULTS: dict[str, Callable[[bytes, int], bytes]] = {
@@ -97,6 +125,9 @@ FAULTS: dict[str, Callable[[bytes, int], bytes]] = {
     "erased": _erased,
     "other-target": _other_target,
     "too-large": _too_large,
+    "unsigned": _unsigned,
+    "flip-signature": _flip_signature,
+    "other-key": _other_key,
 }
 
 

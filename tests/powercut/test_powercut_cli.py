@@ -50,13 +50,14 @@ def test_replay_exports_the_flash_the_cut_left(capsys: pytest.CaptureFixture[str
                                                built: Path, tmp_path: Path) -> None:
     code, out, _ = _run(capsys, "--boot", str(built / "boot.elf"),
                         "--from", str(built / "mini-v1.img"), "--to", str(built / "mini-v2.img"),
-                        "--via", "backdoor", "--cut", "5:after", "--export",
-                        str(tmp_path / "cut5"))
+                        "--via", "backdoor", "--cut", "21:after", "--export",
+                        str(tmp_path / "cut21"))
     assert code == 0, out
-    flash = (tmp_path / "cut5.bin").read_bytes()
-    # operation 0 erased the first slot sector, 1..5 programmed its first five words
+    flash = (tmp_path / "cut21.bin").read_bytes()
+    # operations 0..15 wrote the COPIED(0) record (16 words), 16 erased the first slot
+    # sector, 17..21 programmed its first five words
     slot = layout.load().APP_SLOT_ADDR - layout.load().FLASH_BASE_ADDR
     new = (built / "mini-v2.img").read_bytes()
     assert flash[slot : slot + 20] == new[:20] and flash[slot + 20 : slot + 24] == b"\xff" * 4
-    assert (tmp_path / "cut5.hex").read_text().startswith(":02000004")
+    assert (tmp_path / "cut21.hex").read_text().startswith(":02000004")
     assert "st-flash --reset write" in out and "openocd" in out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,14 +19,16 @@ from pybench.paths import repo_root
 
 
 @pytest.fixture(scope="module")
-def probe(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def probe(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None or shutil.which("objcopy") is None:
         pytest.skip("no host C compiler or objcopy on PATH")
     build = tmp_path_factory.mktemp("host-statics")
     target = build / "host" / "campaign-static-probe"
+    # mbedTLS and the test key pair come from `make firmware`'s build folder.
     result = subprocess.run(["make", "-s", "-C", str(repo_root() / "firmware"), str(target),
-                             f"BUILD={build}", f"HOSTCC={cc}"],
+                             f"BUILD={build}", f"HOSTCC={cc}", f"MBEDTLS_ROOT={built / 'mbedtls'}",
+                             f"KEY_DIR={built / 'keys'}", f"PYTHON={sys.executable}"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     return target

@@ -17,6 +17,7 @@ from sample_device import SAMPLE
 
 from pybench.engine.base import CutMode
 from pybench.image.format import padded, parse_image
+from pybench.image.signing import test_key
 from pybench.paths import platform_file
 from pybench.powercut.campaign import CampaignConfig, CampaignResult, run_campaign
 from pybench.powercut.oracle import Verdict
@@ -112,7 +113,7 @@ def grown(built: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[int, Pa
         if c.size and c.size not in out:
             out[c.size] = folder / f"mini-v2-{c.size}.img"
             out[c.size].write_bytes(padded(parse_image(src.read_bytes()), c.size,
-                                           seed=5).to_bytes())
+                                           seed=5, key=test_key()).to_bytes())
     return out
 
 
