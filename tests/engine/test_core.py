@@ -151,6 +151,24 @@ def test_uart_lines_and_input(board: Any, fw_elf: Build) -> None:
     assert board.uart().text == "echo ready\r\necho: hi there\r\n"
 
 
+def test_restore_brings_back_the_console_of_its_own_run(board: Any, fw_elf: Build) -> None:
+    """Back to an earlier snapshot, a different run, then to a later snapshot: the later
+    snapshot's console comes back, not the other run's lines of the same count."""
+    boot(board, fw_elf("echo"))
+    assert board.run_until_uart("echo ready", MS).reason == StopReason.CONDITION
+    early = board.snapshot()
+    board.uart_send(b"one\r")
+    assert board.run_until_uart(r"^echo: ", 10 * MS).reason == StopReason.CONDITION
+    late = board.snapshot()
+    board.restore(early)
+    board.uart_send(b"two\r")
+    assert board.run_until_uart(r"^echo: ", 10 * MS).reason == StopReason.CONDITION
+    assert board.uart().lines == ["echo ready", "echo: two"]
+    board.restore(late)
+    assert board.uart().lines == ["echo ready", "echo: one"]
+    assert board.uart().text == "echo ready\r\necho: one\r\n"
+
+
 def _trace(board: Any, elf: Path) -> tuple[list[str], int, bytes]:
     boot(board, elf)
     board.run(30 * MS)

@@ -260,7 +260,7 @@ class Snapshot:
     scheduler: Any
     powered: bool
     sleeping: bool
-    console: tuple[int, int, str]
+    console: tuple[str, tuple[str, ...], str]   # text, lines, the unfinished line
     events: int
     lockup: bool
     unmodelled: tuple[tuple[int, str], ...] = ()
@@ -1246,7 +1246,10 @@ class Machine:
             scheduler=self.scheduler.save(),
             powered=self.powered,
             sleeping=self.sleeping,
-            console=(self._console_len, len(self.console_lines), self._partial),
+            # The console itself, not its length: after a restore to an earlier snapshot
+            # and a different run, the same lengths hold other lines (a campaign's wait
+            # for the ready line would read a line of the abandoned run).
+            console=(self.console, tuple(self.console_lines), self._partial),
             events=len(self.events),
             lockup=self.lockup,
             unmodelled=tuple(self.unmodelled.items()),
@@ -1270,11 +1273,10 @@ class Machine:
         self._cycles = snap.cycles
         self.scheduler.load(snap.scheduler)
         self.powered, self.sleeping, self.lockup = snap.powered, snap.sleeping, snap.lockup
-        length, nlines, self._partial = snap.console
-        if length != self._console_len:
-            self.console_text = [self.console[:length]]
-            self._console_len = length
-        del self.console_lines[nlines:]
+        text, lines, self._partial = snap.console
+        self.console_text = [text] if text else []
+        self._console_len = len(text)
+        self.console_lines[:] = lines
         del self.events[snap.events:]
         self.unmodelled = dict(snap.unmodelled)
         self._stop_request = None
