@@ -51,6 +51,11 @@ class TftpError(Exception):
         self.code = code
         self.message = message
 
+    def __reduce__(self) -> tuple[type[TftpError], tuple[int | None, str]]:
+        # Copied (campaign snapshots deep-copy the host, a failed transfer with it) and
+        # pickled with both arguments, not with the formatted text alone.
+        return (type(self), (self.code, self.message))
+
 
 class Op(int, enum.Enum):
     RRQ = 1

@@ -225,3 +225,15 @@ def test_progress_resets_the_wait() -> None:
     writer.check()
     sends_of_2 = [t for t, block in peer.data_times if block == 2]
     assert len(sends_of_2) == 2 and sends_of_2[1] - sends_of_2[0] == 300 * MS
+
+
+def test_a_failed_transfer_survives_a_snapshot_copy() -> None:
+    """Campaign snapshots deep-copy the host, a refused transfer's error with it."""
+    import copy
+    import pickle
+
+    from pybench.net.tftp import TftpError
+
+    e = TftpError(0, "bad image version: rollback")
+    for c in (copy.deepcopy(e), pickle.loads(pickle.dumps(e))):
+        assert (c.code, c.message, str(c)) == (0, e.message, str(e))
