@@ -68,7 +68,7 @@ def summary(result: CampaignResult) -> dict[str, Any]:
         "joined": sum(r.joined for r in result.results),
         "recoveries_run": sum(r.ran for r in result.results),
         "repaired": sum(bool(r.repaired) for r in result.results),
-        "wear": wear.wear(result.golden.trace),
+        "wear": wear.wear(result.golden.trace, updates=max(1, len(result.golden.links))),
         "verdicts": dict(sorted(counts.items())), "wall_s": round(result.wall_s, 3),
         "cuts_per_s": round(len(result.results) / max(result.wall_s, 1e-9), 2),
     }
