@@ -22,7 +22,8 @@ from pybench.powercut.runner import CutResult
 
 PHASE_COLOURS = {Phase.STAGING: "#f4b400", Phase.METADATA: "#9c27b0",
                  Phase.COPY_DOWN: "#2196f3", Phase.BOOT: "#000000", Phase.OTHER: "#9e9e9e"}
-VERDICT_COLOURS = {"recovered-old": "#64b5f6", "recovered-new": "#2e7d32", "failed": "#d32f2f"}
+VERDICT_COLOURS = {"recovered-old": "#64b5f6", "recovered-new": "#2e7d32", "reported": "#f9a825",
+                   "failed": "#d32f2f"}
 
 
 def _colour_class(verdict: Verdict) -> str:
@@ -117,10 +118,14 @@ def to_junit(result: CampaignResult) -> str:
 
 # --- HTML -----------------------------------------------------------------------------
 WIDTH, LEFT, RIGHT, BAND_Y, BAND_H, ROW_H = 960, 70, 20, 20, 16, 18
-ROWS = (CutMode.BEFORE, CutMode.TORN, CutMode.AFTER)
+POWER_ROWS = (CutMode.BEFORE, CutMode.TORN, CutMode.AFTER)
 
 
 def _svg(result: CampaignResult) -> str:
+    # A row per cut mode; a flash-failure campaign has a row per failure kind instead.
+    faults = [m for m in CutMode if m.is_fault and any(r.path[0].mode is m
+                                                        for r in result.results)]
+    rows = tuple(faults) or POWER_ROWS
     trace = result.golden.trace
     lay = result.golden.facts.device.layout
     n = max(1, len(trace))
@@ -143,12 +148,12 @@ def _svg(result: CampaignResult) -> str:
     levels = max((len(r.path) for r in result.results), default=1)
     axis = [T.TEXT.format(x=LEFT - 6, y=BAND_Y + 12, anchor="end", text="phase")]
     for d in range(levels):
-        for k, mode in enumerate(ROWS):
-            y = top + (d * len(ROWS) + k) * ROW_H
+        for k, mode in enumerate(rows):
+            y = top + (d * len(rows) + k) * ROW_H
             label = mode.value if d == 0 else f"{mode.value} (then depth {d + 1})"
             axis.append(T.TEXT.format(x=LEFT - 6, y=y + 4, anchor="end",
                                       text=html.escape(label if d == 0 else f"d{d + 1}")))
-    bottom = top + levels * len(ROWS) * ROW_H
+    bottom = top + levels * len(rows) * ROW_H
     axis.append(T.LINE.format(x1=LEFT, y1=bottom, x2=WIDTH - RIGHT, y2=bottom))
     for i in range(0, n, max(1, n // 10)):
         axis.append(T.TEXT.format(x=x_of(i), y=bottom + 14, anchor="middle", text=str(i)))
@@ -157,7 +162,7 @@ def _svg(result: CampaignResult) -> str:
     marks = []
     for r in result.results:
         first = r.path[0]
-        row = (len(r.path) - 1) * len(ROWS) + ROWS.index(first.mode)
+        row = (len(r.path) - 1) * len(rows) + rows.index(first.mode)
         title = f"{format_path(r.path)} [{r.phase}]: {r.verdict.value}"
         marks.append(T.MARK.format(x=x_of(first.op_index), y=top + row * ROW_H,
                                    r=4 if r.verdict.ok else 5,
