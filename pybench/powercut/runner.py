@@ -536,9 +536,19 @@ class CutRunner:
                 raise BenchError(f"level {level + 2}: power failed away from its cut") from None
             cut_op = trace[-1]
             done = trace if nxt.mode is CutMode.AFTER else trace[:-1]
+            uart = eng.uart().text[text0:]
+            # The rules hold for a recovery that a cut interrupts too: what it did up to
+            # the cut may already break one (a protected write, a refused operation).
+            found = rules.event_rules(eng.events()[ev0:], True) \
+                or rules.trace_rules(done, flash, self.layout)
+            if found is not None:
+                found = replace(found, reason=f"{found.reason} (in the recovery the cut at "
+                                              f"level {level + 2} interrupted)")
+                return _Outcome(found, eng.now_ns - t0, uart, flash_image(eng, self.layout),
+                                trace), depended
             torn = (cut_op.addr, eng.read_flash(cut_op.addr, cut_op.size)) \
                 if nxt.mode is CutMode.TORN else None
-            return _Passage(eng.uart().text[text0:], done, torn), depended
+            return _Passage(uart, done, torn), depended
         finally:
             eng.arm_power_cut(None)
         trace = list(eng.flash_trace())
