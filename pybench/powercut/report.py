@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import html
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -172,7 +173,9 @@ def _svg(result: CampaignResult) -> str:
                         axis="\n".join(axis), marks="\n".join(marks))
 
 
-def to_html(result: CampaignResult) -> str:
+def to_html(result: CampaignResult, folder: Path | None = None) -> str:
+    """The report page; `folder`: where it is written, for links to the flash.bin files
+    (kept under the campaign's flash_dir)."""
     data = to_json(result)
     settings = {"seed": data["seed"], **data["options"], **data["settings"]}
     rows = "\n".join(T.SETTING_ROW.format(name=html.escape(str(k)), value=html.escape(str(v)))
@@ -192,12 +195,16 @@ def to_html(result: CampaignResult) -> str:
     legend += "".join(T.LEGEND_ITEM.format(colour=c, name=html.escape(v))
                       for v, c in VERDICT_COLOURS.items())
     failures = result.failures
+    flash_dir = result.config.flash_dir
+    cuts = ""
+    if flash_dir is not None and folder is not None:
+        cuts = Path(os.path.relpath(flash_dir.resolve(), folder.resolve())).as_posix() + "/"
     if failures:
         frows = "\n".join(T.FAILURE_ROW.format(
             cut=html.escape(format_path(r.path)), phase=html.escape(r.phase),
             verdict=html.escape(r.verdict.value), reason=html.escape(r.reason),
             repro=html.escape(result.repro(r.path)), uart=html.escape(r.uart),
-            flash=(f'<a href="{html.escape(r.flash_file)}">flash.bin</a>'
+            flash=(f'<a href="{html.escape(cuts + r.flash_file)}">flash.bin</a>'
                    if r.flash_file else "-")) for r in failures)
         failure_html = T.FAILURE_TABLE.format(rows=frows)
     else:
@@ -221,6 +228,6 @@ def write_reports(result: CampaignResult, folder: Path) -> list[Path]:
     data = to_json(result)
     out[0].write_text(json.dumps(data, indent=1) + "\n")
     out[1].write_text(to_junit(result))
-    out[2].write_text(to_html(result))
+    out[2].write_text(to_html(result, folder))
     out[3].write_text(json.dumps(sarif.to_sarif(data), indent=1) + "\n")
     return out
