@@ -52,9 +52,9 @@ class TftpError(Exception):
         self.message = message
 
     def __reduce__(self) -> tuple[type[TftpError], tuple[int | None, str]]:
-        # Copied (campaign snapshots deep-copy the host, a failed transfer with it) and
-        # pickled with both arguments, not with the formatted text alone.
-        return (type(self), (self.code, self.message))
+        # Copied with the host's state at every campaign snapshot, and pickled to workers:
+        # rebuilt from its fields, not from the formatted text in args.
+        return (TftpError, (self.code, self.message))
 
 
 class Op(int, enum.Enum):

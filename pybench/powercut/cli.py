@@ -12,7 +12,7 @@ from pathlib import Path
 from pybench.device.select import add_device_option, device_from
 from pybench.engine.base import CutMode, Engine
 from pybench.errors import BenchError
-from pybench.powercut import content, export, report, scale, wear
+from pybench.powercut import chain, content, export, report, scale, wear
 from pybench.powercut.campaign import (
     CampaignConfig,
     CampaignResult,
@@ -98,6 +98,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--soak", type=float, default=DEFAULT_SOAK_S, metavar="SECONDS",
                    help="after the power cycle, the application must run this long in "
                         "virtual time without a reset (default 0.2; 0: not checked)")
+    p.add_argument("--chain", metavar="IMAGE[+FAULT][,...]",
+                   help="updates in a row after --from: each an image role of the "
+                        "description (new, newer...) or file, +FAULT for a damaged one that "
+                        "must be refused (+old: refused though sound); every flash "
+                        "operation of the chain is a cut candidate")
     p.add_argument("--flash-fault", metavar="KIND[,KIND...]",
                    help="flash failures instead of power cuts, at the planned operations: "
                         f"{', '.join(FAULT_KINDS)} or all (the board runs on after each)")
@@ -175,7 +180,7 @@ def repro_base(args: argparse.Namespace, device_path: str) -> str:
                         ("--platform", args.platform), ("--ready", args.ready)):
         if value is not None:
             words += [flag, str(value)]
-    if args.content_fault or args.at_rest:
+    if args.content_fault or args.at_rest or args.chain:
         words += ["--seed", str(args.seed)]
     if args.content_fault:
         words += ["--content-fault", args.content_fault]
@@ -183,6 +188,8 @@ def repro_base(args: argparse.Namespace, device_path: str) -> str:
         words += ["--at-rest", args.at_rest]
     if args.journal_fill:
         words += ["--journal-fill", str(args.journal_fill)]
+    if args.chain:
+        words += ["--chain", args.chain]
     if args.expect:
         words += ["--expect", args.expect]
     if not args.reboots:
@@ -225,10 +232,15 @@ def config_from(args: argparse.Namespace) -> CampaignConfig:
     except re.error as e:
         raise BenchError(f"--repair {repair!r}: not a regular expression ({e})") from None
 
+    try:
+        links = chain.parse(args.chain) if args.chain else ()
+    except ValueError as e:
+        raise BenchError(f"--chain {e}") from None
+
     def make() -> Scenario:
         sc = make_scenario(args.via, device, args.boot, args.old, args.new, args.platform,
                            args.content_fault, args.expect, args.seed,
-                           Extras(args.at_rest, args.journal_fill))
+                           Extras(args.at_rest, args.journal_fill, links))
         if args.ready is not None:
             sc.ready = args.ready
         if args.bound is not None:
@@ -243,6 +255,7 @@ def config_from(args: argparse.Namespace) -> CampaignConfig:
         "jobs": args.jobs, "reboots": args.reboots, "soak_s": args.soak,
         "content_fault": args.content_fault, "expect": sc.expect, "at_rest": args.at_rest,
         "journal_fill": args.journal_fill, "flash_faults": args.flash_fault,
+        "chain": args.chain,
         **scale.settings(args)}
     return CampaignConfig(
         make_engine=make_engine, make_scenario=make, options=plan_options(args),

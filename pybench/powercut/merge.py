@@ -181,7 +181,9 @@ def merge(folders: Sequence[Path], out: Path) -> tuple[CampaignResult, list[Path
              out / "powercut.sarif"]
     files[0].write_text(json.dumps(data, indent=1) + "\n")
     files[1].write_text(report.to_junit(result))
-    files[2].write_text(report.to_html(result))
+    # The shards' flash.bin files are copied to out/cuts/ below: the page links there.
+    result.config.flash_dir = out / "cuts"
+    files[2].write_text(report.to_html(result, out))
     files[3].write_text(json.dumps(sarif.to_sarif(data), indent=1) + "\n")
     for folder in folders:   # failing cuts' flash.bin and uart.txt
         if (folder / "cuts").is_dir():

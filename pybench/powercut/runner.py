@@ -63,6 +63,17 @@ class Snap:
     mark: bool = False   # taken inside a step (thinned), not at its start
 
 
+@dataclass(frozen=True)
+class LinkFacts:
+    """One update of a chain (chain.py; a campaign without --chain has one): from which
+    flash operation of the golden trace on its cuts are its own, what it must do, and
+    where along the trace it became committed (oracle.commit_point)."""
+
+    start: int
+    facts: UpdateFacts
+    commit: int | None
+
+
 @dataclass
 class Golden:
     trace: list[FlashOp]
@@ -72,6 +83,15 @@ class Golden:
     judgement: Judgement
     uart: str
     commit: int | None          # oracle.commit_point() along the trace
+    links: list[LinkFacts] = field(default_factory=list)
+
+    def link_of(self, op_index: int) -> int:
+        """The link a cut at this operation belongs to."""
+        k = 0
+        for i, link in enumerate(self.links):
+            if link.start <= op_index:
+                k = i
+        return k
 
     @property
     def ok(self) -> bool:
@@ -182,6 +202,8 @@ class CutRunner:
         self.judged: JudgedStates[_Outcome | _Passage] = JudgedStates(self.sectors)
         self.cut_flash = b""            # the flash at the last power-on after a cut
         self.golden = self._golden()
+        self.link = 0
+        self.commit = self.golden.commit
 
     # --- the golden run ---------------------------------------------------------------
     def _golden(self) -> Golden:
@@ -215,7 +237,10 @@ class CutRunner:
 
         commit: int | None = None
         settled = False
+        starts: dict[int, tuple[int, bytes]] = {}   # link -> (first operation, flash)
         for i in range(len(steps) + 1):
+            if i < len(steps) and steps[i].link is not None:
+                starts[steps[i].link] = (eng.flash_op_count(), flash_image(eng, self.layout))
             snaps.append(Snap(i, eng.flash_op_count(), eng.snapshot(), sc.save()))
             resumable = i == len(steps) or steps[i].resumable
             if resumable and spacing:
@@ -230,8 +255,10 @@ class CutRunner:
                     commit = oracle.commit_point(trace, initial, facts)
                     settled = True
                     eng.marks(None)
+                    last = starts.get(len(sc.links) - 1, (0, b""))[0]
                     judgement = self.judge_run(ready, int(sc.state[SETTLE]["t0"]), ev0,
-                                               commit is not None, initial, trace)
+                                               commit is not None, initial, trace, since=last,
+                                               segments=_segments(initial, trace, starts))
                     if judgement.verdict.ok and self.checks.reboots:
                         judgement, _ = self._reboots(judgement)
             except StepFailed as e:
@@ -247,8 +274,25 @@ class CutRunner:
             trace = list(eng.flash_trace())
         if not settled:
             commit = oracle.commit_point(trace, initial, facts)
+        links = [LinkFacts(0, facts, commit)]
+        if len(sc.links) > 1:
+            links = []
+            for k in range(len(sc.links)):
+                if k not in starts:   # the golden run ended before this link
+                    break
+                start, flash = starts[k]
+                link_facts = sc.link_facts(eng, k)
+                links.append(LinkFacts(start, link_facts, oracle.commit_point(
+                    [op for op in trace if op.index >= start], flash, link_facts)))
         return Golden(trace, snaps, initial, facts, judgement, eng.uart().text[uart_start:],
-                      commit)
+                      commit, links)
+
+    def _select_link(self, op_index: int) -> int:
+        """Judge the cuts at this operation by its link's facts; returns the link."""
+        k = self.golden.link_of(op_index)
+        link = self.golden.links[k]
+        self.golden_facts, self.commit = link.facts, link.commit
+        return k
 
     def golden_ok(self) -> bool:
         return self.golden.ok
@@ -306,6 +350,7 @@ class CutRunner:
         phase = phase_of(golden_op, self.layout).value if golden_op else "?"
         op_info: dict[str, object] = {} if golden_op is None else {
             "kind": golden_op.kind.value, "addr": golden_op.addr, "sector": golden_op.sector}
+        self.link = self._select_link(path[0].op_index)
         if path[0].mode.is_fault:
             return self._run_fault(path, phase, op_info, started)
         try:
@@ -334,7 +379,7 @@ class CutRunner:
         golden run's. A step that fails (the device refused the upload: it noticed) is
         followed by a power cycle, and the board is judged after it."""
         eng, sc, fault = self.engine, self.scenario, path[0]
-        facts = self.golden.facts
+        facts = self.golden_facts
 
         def result(judgement: Judgement, uart: str, ns: int = 0, flash: bytes = b"",
                    repaired: str = "") -> CutResult:
@@ -375,12 +420,13 @@ class CutRunner:
                 return result(Judgement(Verdict.CUT_MISSED, "the failure's operation never "
                                         "happened"), eng.uart().text[text0:])
             self._check_replay(snap.trace_len, fault.op_index)
-            golden_commit = self.golden.commit
+            golden_commit = self.commit
             final = self.cut_flash = flash_image(eng, self.layout)   # for --export
             committed = (golden_commit is not None and golden_commit < fault.op_index) \
                 or committed_in(final, facts)
             judgement = self.judge_run(ready, t0, self.golden_ev0, committed,
-                                       self.golden.initial_flash, trace, fault=True)
+                                       self.golden.initial_flash, trace, fault=True,
+                                       since=self.golden.links[self.link].start)
             uart = eng.uart().text[text0:]
             if judgement.verdict.ok and self.checks.reboots:
                 judgement, more = self._reboots(judgement)
@@ -411,8 +457,8 @@ class CutRunner:
         Every level's run is watched: the flash sectors it depended on name its state, and
         a later power-on that agrees on them takes what followed without running: the
         verdict for the last level, the flash the next cut left for the others."""
-        eng, facts, judged = self.engine, self.golden.facts, self.judged
-        commit = self.golden.commit
+        eng, facts, judged = self.engine, self.golden_facts, self.judged
+        commit = self.commit
         committed = commit is not None and commit < path[0].op_index
         first_state = ""
         uart_parts: list[str] = []
@@ -422,7 +468,7 @@ class CutRunner:
             flash = flash_image(eng, self.layout)
             self.cut_flash = flash      # what the last cut left, for --export
             committed = committed or committed_in(flash, facts)
-            rest = format_path(path[level + 1 :])
+            rest = f"{self.link}|" + format_path(path[level + 1 :])
             digests = judged.digests(flash)
             found = judged.find(digests, rest, committed) if self.dedup else None
             if found is not None and isinstance(found[1], _Outcome) \
@@ -490,9 +536,19 @@ class CutRunner:
                 raise BenchError(f"level {level + 2}: power failed away from its cut") from None
             cut_op = trace[-1]
             done = trace if nxt.mode is CutMode.AFTER else trace[:-1]
+            uart = eng.uart().text[text0:]
+            # The rules hold for a recovery that a cut interrupts too: what it did up to
+            # the cut may already break one (a protected write, a refused operation).
+            found = rules.event_rules(eng.events()[ev0:], True) \
+                or rules.trace_rules(done, flash, self.layout)
+            if found is not None:
+                found = replace(found, reason=f"{found.reason} (in the recovery the cut at "
+                                              f"level {level + 2} interrupted)")
+                return _Outcome(found, eng.now_ns - t0, uart, flash_image(eng, self.layout),
+                                trace), depended
             torn = (cut_op.addr, eng.read_flash(cut_op.addr, cut_op.size)) \
                 if nxt.mode is CutMode.TORN else None
-            return _Passage(eng.uart().text[text0:], done, torn), depended
+            return _Passage(uart, done, torn), depended
         finally:
             eng.arm_power_cut(None)
         trace = list(eng.flash_trace())
@@ -526,14 +582,20 @@ class CutRunner:
         return looping
 
     def judge_run(self, ready: bool, t0: int, ev0: int, committed: bool, flash: bytes,
-                  trace: Sequence[FlashOp], fault: bool = False) -> Judgement:
+                  trace: Sequence[FlashOp], fault: bool = False, since: int = 0,
+                  segments: list[tuple[bytes, list[FlashOp]]] | None = None) -> Judgement:
         """The verdict of a run from power-on (flash: what it powered on with; ev0: the
         number of board events before it): the stricter rules first, then the oracle,
         then the journal. After a flash failure (`fault`) the trace rules are not asked:
-        the flash the trace replays is not the flash the board had."""
+        the flash the trace replays is not the flash the board had. `since`: the first
+        operation of the update being judged (a chain's last link), for the slot rule.
+        `segments`: the trace in parts, each with the flash it started from (a chain whose
+        bench wrote flash between its links), for the trace rules."""
         eng, sc, facts = self.engine, self.scenario, self.golden_facts
-        found = rules.event_rules(eng.events()[ev0:], ready) \
-            or (None if fault else rules.trace_rules(trace, flash, self.layout))
+        found = rules.event_rules(eng.events()[ev0:], ready)
+        if found is None and not fault:
+            for start, ops in segments or [(flash, list(trace))]:
+                found = found or rules.trace_rules(ops, start, self.layout)
         if found is not None:
             cpu = eng.cpu_state()
             if cpu.lockup or cpu.in_fault_handler:   # where it ended, as the oracle says it
@@ -541,8 +603,9 @@ class CutRunner:
                 found = replace(found, reason=f"{found.reason}; CPU {what} at pc "
                                               f"0x{cpu.pc:08x}")
             return found
+        ours = [op for op in trace if op.index >= since] if since else trace
         judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed,
-                                         oracle.writes_slot(trace, facts)), facts)
+                                         oracle.writes_slot(ours, facts)), facts)
         meta = facts.device.metadata
         if judgement.verdict.ok and meta.kind is MetadataKind.JOURNAL:
             # Only the journal's regions: a read here counts for the flash watch (dedup),
@@ -591,6 +654,20 @@ class CutRunner:
         (folder / "flash.bin").write_bytes(flash)
         (folder / "uart.txt").write_text(uart)
         return f"{name}/flash.bin"
+
+
+def _segments(initial: bytes, trace: Sequence[FlashOp],
+              starts: dict[int, tuple[int, bytes]]) -> list[tuple[bytes, list[FlashOp]]]:
+    """A chain's golden trace cut at its links' starts, each part with the flash it
+    started from (the bench may have written flash before a link: backdoor staging)."""
+    bounds = sorted((start, flash) for k, (start, flash) in starts.items() if k > 0)
+    parts = [(initial, 0)] + [(flash, start) for start, flash in bounds]
+    out = []
+    for i, (flash, start) in enumerate(parts):
+        end = parts[i + 1][1] if i + 1 < len(parts) else None
+        out.append((flash, [op for op in trace if op.index >= start
+                            and (end is None or op.index < end)]))
+    return out
 
 
 # Flash failures a bootloader must survive: transient ones, which reading back what was

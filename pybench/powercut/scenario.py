@@ -23,6 +23,7 @@ import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from pybench.device.program import program_factory
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
 from pybench.journal import JournalRecord, State
-from pybench.powercut import content
+from pybench.powercut import chain, content
 from pybench.powercut.oracle import UpdateFacts
 from pybench.powercut.settle import RunUntil, wait_ready
 
@@ -47,6 +48,8 @@ class Step:
     name: str
     run: Callable[[Engine], None]
     resumable: bool = False
+    link: int | None = None     # link k of the chain starts here: its cuts are judged by
+                                # its facts from this step's first flash operation on
 
 
 class Scenario(ABC):
@@ -85,6 +88,19 @@ class Scenario(ABC):
         self.expect = expect or ("old" if content_fault else "new")
         if self.expect not in ("old", "new"):
             raise BenchError(f"--expect {self.expect!r}: choose old or new")
+        # The updates in a row (one unless --chain): each link's image and expectation.
+        self.links = [chain.Link(self.new_path, self.new, self.good_new, content_fault,
+                                 self.expect)]
+        if self.extras.chain:
+            if content_fault or expect:
+                raise BenchError("--chain: give each link its fault (IMAGE+FAULT), not "
+                                 "--content-fault or --expect")
+            if self.extras.at_rest:
+                raise BenchError("--chain: not with --at-rest")
+            self.links = chain.resolve(self.extras.chain, device, seed)
+            last = self.links[-1]
+            self.new, self.good_new, self.content_fault = last.image, last.good, last.fault
+            self.new_path, self.expect = last.path, last.expect
         if not self.boot.is_file():
             raise BenchError(f"{self.boot}: bootloader ELF not found (run `make firmware`)")
         self.state: dict[str, Any] = {}
@@ -103,10 +119,27 @@ class Scenario(ABC):
                              f"{self.bound_ns / 1e9:g} s")
 
     def facts(self, engine: Engine) -> UpdateFacts:
-        """Call after prepare(): the bootloader region as programmed is part of the facts."""
+        """Call after prepare(): the bootloader region as programmed is part of the facts.
+        Those of the last link (the only one unless --chain)."""
+        return self.link_facts(engine, len(self.links) - 1)
+
+    def link_facts(self, engine: Engine, k: int) -> UpdateFacts:
+        """The facts of link k: the image running when it starts, the one it sends."""
         boot = self.device.layout.boot
-        return UpdateFacts(self.old, self.new, engine.read_flash(boot.addr, boot.size),
-                           self.device, self.expect)
+        link = self.links[k]
+        old = chain.running_before(self.old, self.links, k)
+        return UpdateFacts(old, link.image, engine.read_flash(boot.addr, boot.size),
+                           self.device, link.expect)
+
+    def check_link(self, engine: Engine, k: int) -> None:
+        """After link k's restart and ready line: the image it must leave is in the slot."""
+        want = self.links[k].image if self.links[k].expect == "new" else \
+            chain.running_before(self.old, self.links, k)
+        slot = self.device.layout.app_slot.addr
+        if engine.read_flash(slot, len(want)) != want:
+            raise StepFailed(f"link {k + 1} ({self.links[k].path.name}"
+                             f"{'+' + str(self.links[k].fault) if self.links[k].fault else ''}): "
+                             f"the application slot does not hold the image it must leave")
 
     def prepare(self, engine: Engine) -> None:
         """The factory state: bootloader and old image in flash, board unpowered."""
@@ -131,14 +164,15 @@ class Scenario(ABC):
         if backdoor is None:
             raise BenchError(f"--via backdoor: {self.device.source} has no "
                              "[transport.backdoor]")
-        engine.write_flash(self.device.layout.region(backdoor.region).addr, self.new)
+        first = self.links[0]
+        engine.write_flash(self.device.layout.region(backdoor.region).addr, first.image)
         if self.device.metadata.kind is MetadataKind.JOURNAL:
             seq, slot = self.next_record()
             base = self.device.layout.region(self.device.metadata.regions[0]).addr
             engine.write_flash(base + slot * journal.RECORD_SIZE,
-                               staged_record(self.new, seq, good=self.good_new).encode())
+                               staged_record(first.image, seq, good=first.good).encode())
         else:
-            for addr, data in metadata.staged_writes(self.device, self.new):
+            for addr, data in metadata.staged_writes(self.device, first.image):
                 engine.write_flash(addr, data)
 
     @abstractmethod
@@ -170,6 +204,14 @@ class Extras:
     at_rest: str | None = None   # "slot": a bit of the installed image flips between
                                  # boots; "staging": one of the staged image (flip-body)
     journal_fill: int = 0        # history: sector B full of older records, A this many
+    chain: tuple[chain.LinkSpec, ...] = ()   # updates in a row after the factory image
+
+
+def _reset(engine: Engine) -> None:
+    """A system reset (the application restarting itself after an upload), done within
+    the step: a reset still pending is not part of a snapshot."""
+    engine.system_reset()
+    engine.run(1_000)
 
 
 def journal_slots(device: Device) -> int:
@@ -239,7 +281,13 @@ class BackdoorScenario(Scenario):
         self.write_staged(engine)
 
     def steps(self) -> list[Step]:
-        steps = [Step("power-on", lambda engine: engine.power_on())]
+        steps = [Step("power-on", lambda engine: engine.power_on(), link=0)]
+        for k in range(1, len(self.links)):
+            # The previous link to its end, then the next image staged by the bench (as
+            # an upload would leave it) and the board reset: the bootloader takes it.
+            steps += [Step(f"ready-{k}", partial(self._link_ready, k - 1), resumable=True),
+                      Step(f"stage-{k + 1}", partial(self._stage_link, k)),
+                      Step(f"reset-{k + 1}", _reset, link=k)]
         if self.extras.at_rest == "slot":
             # The update runs to its end; then, with the board off, a bit of the installed
             # image flips (a retention error) and the board is powered on again.
@@ -248,6 +296,26 @@ class BackdoorScenario(Scenario):
                       Step("flip-slot", self._flip_slot),
                       Step("power-on-again", lambda engine: engine.power_on())]
         return steps
+
+    def _link_ready(self, k: int, engine: Engine) -> None:
+        self.wait_ready(engine, f"ready-{k + 1}")
+        self.check_link(engine, k)
+
+    def _stage_link(self, k: int, engine: Engine) -> None:
+        # Let the ready line's end leave the UART first (see _flip_slot).
+        engine.run(2_000_000)
+        link = self.links[k]
+        backdoor = self.device.transports.backdoor
+        assert backdoor is not None
+        engine.write_flash(self.device.layout.region(backdoor.region).addr, link.image)
+        if self.device.metadata.kind is MetadataKind.JOURNAL:
+            a, b = (engine.read_flash(r.addr, r.size) for r in
+                    (self.device.layout.region(n) for n in self.device.metadata.regions))
+            writes = chain.staged_append(self.device, a, b, link.image, link.good)
+        else:
+            writes = metadata.staged_writes(self.device, link.image)
+        for addr, data in writes:
+            engine.write_flash(addr, data)
 
     def _flip_slot(self, engine: Engine) -> None:
         # Let the ready line's end leave the UART first: a line cut short by the power-on
@@ -298,19 +366,24 @@ class NetworkScenario(Scenario):
         except BenchError as e:
             raise StepFailed(f"boot-old: {e}") from None
 
-    def _start_upload(self, engine: Engine) -> None:
-        self.net.start_upload(engine, self.new, via=self.via)
+    def _start_upload(self, k: int, engine: Engine) -> None:
+        self.net.start_upload(engine, self.links[k].image, via=self.via)
 
-    def _upload(self, engine: Engine) -> None:
+    def _upload(self, k: int, engine: Engine) -> None:
         result = self.net.finish_upload(engine)
-        if self.expect == "old":
+        link = self.links[k]
+        if link.expect == "old":
             if result.accepted:
                 raise StepFailed(f"upload via {self.via}: the device staged an image it "
-                                 f"must refuse ({self.content_fault or 'refused update'}: "
+                                 f"must refuse ({link.fault or 'refused update'}: "
                                  f"{result})")
         elif not result.accepted:
             raise StepFailed(f"upload via {self.via}: the device did not stage the image "
                              f"({result})")
+
+    def _link_ready(self, k: int, engine: Engine) -> None:
+        self.wait_ready(engine, f"ready-{k + 1}")
+        self.check_link(engine, k)
 
     def _reboot(self, engine: Engine) -> None:
         try:
@@ -319,13 +392,17 @@ class NetworkScenario(Scenario):
             raise StepFailed(f"restart: {e}") from None
 
     def steps(self) -> list[Step]:
-        return [
-            Step("power-on", lambda engine: engine.power_on()),
-            Step("boot-old", self._boot),
-            Step("upload-start", self._start_upload),
-            Step("upload", self._upload, resumable=True),
-            Step("reboot", self._reboot),
-        ]
+        steps = [Step("power-on", lambda engine: engine.power_on()),
+                 Step("boot-old", self._boot)]
+        for k in range(len(self.links)):
+            n = "" if len(self.links) == 1 else f"-{k + 1}"
+            if k:
+                steps.append(Step(f"ready{n}", partial(self._link_ready, k - 1),
+                                  resumable=True))
+            steps += [Step(f"upload-start{n}", partial(self._start_upload, k), link=k),
+                      Step(f"upload{n}", partial(self._upload, k), resumable=True),
+                      Step(f"reboot{n}", self._reboot)]
+        return steps
 
     def power_lost(self, engine: Engine) -> None:
         # The client's upload died with the board; a stray retransmission into the

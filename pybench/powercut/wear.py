@@ -18,15 +18,21 @@ def erases_per_sector(trace: Sequence[FlashOp]) -> dict[int, int]:
     return dict(sorted(counts.items()))
 
 
-def wear(trace: Sequence[FlashOp], endurance: int = ENDURANCE_CYCLES) -> dict[str, Any]:
-    """erases_per_update {sector: cycles}, the worst sector, and updates_survived: how
-    many such updates the worst sector takes before its endurance is spent (None when
-    the update erases nothing)."""
+def wear(trace: Sequence[FlashOp], endurance: int = ENDURANCE_CYCLES, updates: int = 1
+         ) -> dict[str, Any]:
+    """erases_per_update {sector: cycles} (over `updates` updates in a row: a chain, the
+    mean, rounded to 0.01), the worst sector, and updates_survived: how many such updates
+    the worst sector takes before its endurance is spent (None when nothing is erased)."""
     per = erases_per_sector(trace)
     worst = max(per, key=lambda s: (per[s], -s)) if per else None
-    return {"erases_per_update": {str(s): n for s, n in per.items()},
-            "endurance_cycles": endurance, "worst_sector": worst,
-            "updates_survived": endurance // per[worst] if worst is not None else None}
+    return {"erases_per_update": {str(s): _mean(n, updates) for s, n in per.items()},
+            "endurance_cycles": endurance, "worst_sector": worst, "updates": updates,
+            "updates_survived": endurance * updates // per[worst] if worst is not None
+            else None}
+
+
+def _mean(n: int, updates: int) -> int | float:
+    return n if updates == 1 else round(n / updates, 2)
 
 
 def describe(w: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,3 +79,22 @@ def test_unknown_type_reported_once_and_left_unmapped(tmp_path: Path) -> None:
 
     with pytest.raises(UcError, match="UNMAPPED"):   # nothing answers there
         eng.machine.debug.read_memory(0x50061000, 4)   # reserved on the chip
+
+
+def test_dwt_and_wwdg_are_declared_under_renode_types(board: Any) -> None:
+    """The DWT and the WWDG are in the .repl under Renode's own types (Renode 1.16.1 has
+    Miscellaneous.DWT and, for the window watchdog, only the H7's model), at 0x400 bytes
+    for the WWDG so that it does not cover the IWDG; the built-in engine builds its own
+    models from those entries, not from the ones it implies."""
+    from pybench.engine.builtin.dwt import Dwt
+    from pybench.engine.builtin.peripherals.wwdg import Wwdg
+
+    p = repl.load(platform_file())
+    dwt, wwdg = p.entry("dwt"), p.entry("wwdg")
+    assert (dwt.type, dwt.address) == ("Miscellaneous.DWT", 0xE000_1000)
+    assert (wwdg.type, wwdg.address, wwdg.size, wwdg.irq) == (
+        "Timers.STM32H7_SystemWindowWatchdog", 0x4000_2C00, 0x400, 0)
+    assert wwdg.props["apbFrequency"] == 42_000_000
+    models = board.machine.models
+    assert [(m.name, m.base, m.size) for m in models if isinstance(m, Dwt | Wwdg)] == [
+        ("dwt", 0xE000_1000, 0x1000), ("wwdg", 0x4000_2C00, 0x400)]

@@ -44,7 +44,7 @@ def _trace(eng: Any) -> list[tuple[int, bytes, str]]:
             eng.run(13 * MS // 10)
         else:
             eng.run(13 * MS // 10, lambda: False)
-        out.append((eng.now_ns, eng.state_digest(), eng.uart().text))
+        out.append((eng.machine.cycles, eng.now_ns, eng.state_digest(), eng.uart().text))
     return out
 
 
@@ -54,6 +54,9 @@ def test_skipping_is_exact(polling_elf: Path) -> None:
     poll = fast.machine.poll
     assert poll.skips > 10 and poll.skipped_cycles > fast.machine.cycles // 2
     assert slow.machine.poll.skipped_cycles == 0
+    # Loops found again at a PC seen before were confirmed in one slice, and the wait on
+    # the tick counter in RAM went on through TIM6's updates without a new probe.
+    assert poll.cached > 0 and poll.kept > 0
 
 
 def test_a_frame_from_the_bench_ends_the_skip(polling_elf: Path) -> None:
@@ -74,3 +77,67 @@ def test_stop_condition_time_is_exact(polling_elf: Path) -> None:
         r = eng.run(50 * MS, lambda e=eng: "t" in e.uart().text)
         results.append((r.reason, r.time_ns, eng.state_digest()))
     assert results[0] == results[1] and results[0][0] == StopReason.CONDITION
+
+
+def _fw_board(elf: Path, skip: bool) -> Any:
+    return _board(elf, skip)
+
+
+def test_a_loop_on_ram_sees_a_bus_master_write_at_once(fw_elf: Any,
+                                                        read_results: Any) -> None:
+    """A loop that reads only RAM survives events that change no memory (TIM6's
+    updates here), but not one that writes RAM as a DMA does: the firmware sees the flag
+    at the same cycle as when every instruction runs."""
+    from elfsym import symbol
+
+    elf = fw_elf("pollwait", "WAIT_RAM")
+    flag = symbol(elf, "flag")
+    out = []
+    for skip in (True, False):
+        eng = _fw_board(elf, skip)
+        m = eng.machine
+        m.schedule(2_345_678, lambda m=m: m.write_mem(flag, (1).to_bytes(4, "little")))
+        eng.run(4 * MS)
+        out.append((m.cycles, read_results(eng, elf, 3), eng.state_digest()))
+        if skip:
+            assert m.poll.kept > 5 and m.poll.skipped_cycles > m.cycles // 2
+    assert out[0] == out[1]
+    done, cyccnt, _ = out[0][1]
+    assert done == 1 and 2_300_000 * 168 // 1000 < cyccnt < 2_400_000 * 168 // 1000
+
+
+def test_a_loop_that_programs_flash_is_not_skipped(fw_elf: Any) -> None:
+    """Each store into flash is a program even when RAM and the registers repeat: the
+    probe sees the flash change and the loop runs instruction by instruction."""
+    from elfsym import symbol
+
+    elf = fw_elf("pollwait", "STORE_FLASH")
+    flag = symbol(elf, "flag")
+    out = []
+    for skip in (True, False):
+        eng = _fw_board(elf, skip)
+        m = eng.machine
+        m.schedule(MS, lambda m=m: m.write_mem(flag, (1).to_bytes(4, "little")))
+        eng.run(MS)
+        skipped = m.poll.skipped_cycles
+        eng.run(2 * MS)
+        out.append((m.cycles, list(eng.flash_trace()), eng.state_digest()))
+        if skip:
+            # The wait on the flag was skipped; the loop of programs was probed
+            # (right after the flag's event) and not.
+            assert skipped > m.cycles // 4 and m.poll.skipped_cycles == skipped
+    assert out[0] == out[1]
+    assert len(out[0][1]) > 50
+
+
+def test_flash_interface_registers_reach_the_model_directly(board: Any) -> None:
+    """Outside a probe unicorn calls the flash interface's own read and write (no
+    wrapper on the BSY poll after every programmed word); during a probe the
+    functions that tell the probe what the loop read."""
+    m = board.machine
+    ctrl = m.flash_ctrl
+    assert ctrl.read in m._regions.reads and ctrl.write in m._regions.writes
+    m.probe_mode(True)
+    assert ctrl.read not in m._regions.reads
+    m.probe_mode(False)
+    assert ctrl.read in m._regions.reads

@@ -227,13 +227,13 @@ def test_progress_resets_the_wait() -> None:
     assert len(sends_of_2) == 2 and sends_of_2[1] - sends_of_2[0] == 300 * MS
 
 
-def test_a_failed_transfer_survives_a_snapshot_copy() -> None:
-    """Campaign snapshots deep-copy the host, a refused transfer's error with it."""
+def test_a_tftp_error_survives_copy_and_pickle() -> None:
+    """It is part of the host's state that campaigns snapshot and send to workers."""
     import copy
     import pickle
 
     from pybench.net.tftp import TftpError
 
-    e = TftpError(0, "bad image version: rollback")
-    for c in (copy.deepcopy(e), pickle.loads(pickle.dumps(e))):
-        assert (c.code, c.message, str(c)) == (0, e.message, str(e))
+    for e in (TftpError(2, "access violation"), TftpError(None, "no answer")):
+        for again in (copy.deepcopy(e), pickle.loads(pickle.dumps(e))):
+            assert (again.code, again.message, str(again)) == (e.code, e.message, str(e))

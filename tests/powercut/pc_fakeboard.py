@@ -7,7 +7,9 @@ cuts, snapshots and the trace as the Engine interface describes them.
 `bug="done-early"` makes its bootloader append DONE before copying, a known-bad design
 that the oracle must catch; `bug="never-copies"` ignores a staged update (the golden run
 fails); "erase-on-reject" erases the first slot sector when it rejects a staged image;
-"rewrite-every-boot" copies the staged image again on every boot.
+"rewrite-every-boot" copies the staged image again on every boot; "scribble-on-retry"
+writes a word into the bootloader sector when it finds a STAGED update over an erased
+slot (a copy that a cut stopped right after its erase).
 """
 
 from __future__ import annotations
@@ -132,6 +134,10 @@ class _Planner:
     def copy_down(self, cur: journal.JournalRecord) -> None:
         lay = self.lay
         start = cur.copied if cur.state is journal.State.COPIED else 0
+        slot = self.off(lay.APP_SLOT_ADDR)
+        if self.bug == "scribble-on-retry" and cur.state is journal.State.STAGED \
+                and self.flash[slot : slot + 4] == b"\xff" * 4:
+            self.program(lay.BOOT_ADDR + lay.BOOT_SIZE - 4, b"\0\0\0\0")
         if self.bug == "done-early":
             self.append(journal.JournalRecord(0, journal.State.DONE, 0, cur.image_size,
                                               cur.image_version, cur.digest))

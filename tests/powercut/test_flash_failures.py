@@ -5,6 +5,8 @@ no-read-back variant are in test_powercut_variants.py ("flash-faults")."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,3 +184,24 @@ def test_a_stuck_bit_excuses_a_brick_only_when_the_device_said_so() -> None:
     assert fault_verdict(bricked, silent, said, facts()).verdict is Verdict.BRICKED
     damaged = Judgement(Verdict.BOOT_DAMAGED, "sector 0 changed")
     assert fault_verdict(damaged, stuck, said, facts()).verdict is Verdict.BOOT_DAMAGED
+
+
+def test_a_failure_campaign_writes_its_reports(built: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """From the command line, with its replay line: the HTML has a row per failure kind,
+    the JSON says which failure each run was."""
+    from pybench.cli import main
+
+    old, new = built / "mini-v1.img", built / "mini-v2.img"
+    if not old.exists() or not new.exists():
+        pytest.skip("mini images missing: run `make firmware`")
+    code = main(["powercut", "--via", "backdoor", "--boot", str(built / "boot.elf"),
+                 "--from", str(old), "--to", str(new), "--flash-fault", "silent,stuck",
+                 "--phase", "journal", "-q", "--reports", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    data = json.loads((tmp_path / "powercut.json").read_text())
+    modes = {c["mode"] for c in data["cuts"]}
+    assert modes == {"silent", "stuck"} and data["options"]["faults"] == ["silent", "stuck"]
+    page = (tmp_path / "powercut.html").read_text()
+    assert ">silent<" in page and ">stuck<" in page

@@ -27,6 +27,12 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     (["--soak", "-1"], "--soak must be 0 or more seconds"),
     (["--repair", "("], "--repair '(': not a regular expression"),
     (["--content-fault", "melted"], "--content-fault: invalid choice"),
+    (["--chain", "new,,newer"], "--chain 'new,,newer': an empty link"),
+    (["--chain", "new+melted"], "'melted' is not a content fault"),
+    (["--chain", "no-such-role"], "--chain: no-such-role: neither an image role"),
+    (["--chain", "new", "--content-fault", "flip-body"], "--chain: give each link its fault"),
+    (["--flash-fault", "melted"], "--flash-fault 'melted': choose from"),
+    (["--flash-fault", "silent", "--torn"], "--flash-fault: no --torn or --depth"),
 ])
 def test_bad_options_are_one_line_errors(capsys: pytest.CaptureFixture[str],
                                          images: tuple[Path, Path, Path],

@@ -17,6 +17,7 @@ from pybench.engine.base import BoardEvent
 from pybench.image.format import ImageError, parse_image
 from pybench.powercut import content, export, rules, wear
 from pybench.powercut.oracle import Judgement, Verdict
+from pybench.powercut.plan import PlanKind
 from pybench.powercut.scenario import history, staged_record
 
 
@@ -171,3 +172,14 @@ def test_a_rewrite_on_every_boot_is_caught_by_the_reboots(fake_campaign: Campaig
     result = fake_campaign(bug="rewrite-every-boot")
     assert result.golden.judgement.verdict is Verdict.WRITES_ON_BOOT
     assert "nothing pending" in result.golden.judgement.reason
+
+
+def test_a_rule_broken_in_a_recovery_that_a_cut_interrupts_is_caught(
+        fake_campaign: CampaignFn) -> None:
+    """The recovery after a cut that left the slot erased writes into the bootloader
+    sector, then is cut itself; the recovery after that second cut is clean."""
+    result = fake_campaign(bug="scribble-on-retry", kind=PlanKind.BOUNDARIES, depth=2)
+    assert result.golden_ok
+    interrupted = [r for r in result.failures if "interrupted" in r.reason]
+    assert interrupted and {r.verdict for r in interrupted} == {Verdict.PROTECTED_WRITE}
+    assert all(len(r.path) == 2 for r in interrupted)

@@ -19,6 +19,7 @@ from pybench.engine.base import CutMode
 from pybench.image.format import padded, parse_image
 from pybench.image.signing import test_key
 from pybench.paths import platform_file
+from pybench.powercut import content
 from pybench.powercut.campaign import CampaignConfig, CampaignResult, run_campaign
 from pybench.powercut.oracle import Verdict
 from pybench.powercut.plan import PlanKind, PlanOptions
@@ -26,6 +27,7 @@ from pybench.powercut.runner import Checks
 from pybench.powercut.scenario import BackdoorScenario, Extras
 
 BENCH_ERRORS = {Verdict.CUT_MISSED, Verdict.ENGINE_ERROR}
+FAULTS_SENT = tuple(content.FAULTS)
 KIB = 1024
 
 
@@ -170,6 +172,30 @@ def test_every_variant_is_built_and_listed(built: Path) -> None:
         pytest.skip("no variants built: run `make firmware`")
     assert set(VARIANTS) | {"boot-bug-no-crc"} == built_variants
     assert len(VARIANTS) + 1 >= 20
+
+
+@pytest.mark.parametrize("via", ["http", "tftp"])
+@pytest.mark.parametrize("fault", sorted(FAULTS_SENT))
+def test_every_damaged_image_is_refused_by_every_transport(built: Path, fault: str,
+                                                           via: str) -> None:
+    """The golden run (the device must refuse the upload, and keep the old image) and
+    two seeded cuts of it, per content fault and transport."""
+    from pybench.engine.builtin.engine import BuiltinEngine
+    from pybench.powercut.scenario import make_scenario
+
+    old, new = built / "app-v1.img", built / "app-v2.img"
+    if not old.exists() or not new.exists():
+        pytest.skip("application images missing: run `make firmware`")
+    config = CampaignConfig(
+        make_engine=BuiltinEngine,
+        make_scenario=lambda: make_scenario(via, SAMPLE, built / "boot.elf", old, new,
+                                            platform_file(), fault, None, 4),
+        options=PlanOptions(kind=PlanKind.RANDOM, random_count=2, seed=6), jobs=1,
+        quiet=True, checks=Checks(False, 0, ""))
+    result = run_campaign(config)
+    assert result.golden_ok, result.golden.judgement.reason
+    assert result.failures == []
+    assert {r.verdict for r in result.results} <= {Verdict.RECOVERED_OLD}
 
 
 @pytest.mark.parametrize("fault", ["flip-digest", "truncated-3/4"])

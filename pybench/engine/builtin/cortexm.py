@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from unicorn import arm_const as a
 
+from pybench.engine.builtin.cpuregs import CpuRegs
 from pybench.engine.builtin.mpu import OFFSETS as MPU_OFFSETS
 from pybench.engine.builtin.mpu import Mpu
 from pybench.engine.builtin.peripheral import Bus, Peripheral
@@ -62,6 +63,10 @@ _FP_EXTRA = struct.Struct("<18I")   # S0-S15, FPSCR, reserved
 _S_REGS = [a.UC_ARM_REG_S0 + i for i in range(16)]
 _FRAME_REGS = [a.UC_ARM_REG_R0, a.UC_ARM_REG_R1, a.UC_ARM_REG_R2, a.UC_ARM_REG_R3,
                a.UC_ARM_REG_R12, a.UC_ARM_REG_LR]
+# What exception entry reads, in one call: the frame's registers, then the state.
+_ENTRY_REGS = [*_FRAME_REGS, a.UC_ARM_REG_CONTROL, a.UC_ARM_REG_IPSR, a.UC_ARM_REG_SP,
+               a.UC_ARM_REG_XPSR]
+_MASK_REGS = [a.UC_ARM_REG_PRIMASK, a.UC_ARM_REG_BASEPRI, a.UC_ARM_REG_FAULTMASK]
 
 # Debug registers (offsets in the SCS): DEMCR enables the DWT (TRCENA).
 DHCSR, DCRSR, DCRDR, DEMCR = 0xDF0, 0xDF4, 0xDF8, 0xDFC
@@ -132,6 +137,14 @@ class SystemControlSpace(Peripheral):
 
     def bind(self, core: Core) -> None:
         self.core = core
+        # Registers through the C API (cpuregs.py): exception entry and return are on
+        # the path of every interrupt.
+        regs = CpuRegs(core.uc)
+        self._reg = regs
+        self._entry_regs = regs.set(_ENTRY_REGS)
+        self._frame_regs = regs.set(_FRAME_REGS)
+        self._s_regs = regs.set(_S_REGS)
+        self._mask_regs = regs.set(_MASK_REGS)
 
     def stable_read(self, offset: int) -> bool:
         # SysTick's counter moves with time and COUNTFLAG clears when read.
@@ -227,9 +240,7 @@ class SystemControlSpace(Peripheral):
             act >>= 1
             n += 1
         assert self.core is not None
-        uc = self.core.uc
-        primask, basepri, faultmask = uc.reg_read_batch(
-            [a.UC_ARM_REG_PRIMASK, a.UC_ARM_REG_BASEPRI, a.UC_ARM_REG_FAULTMASK])
+        primask, basepri, faultmask = self._mask_regs.read()
         basepri &= self.prio_mask
         if basepri:
             ep = min(ep, self.group(basepri))
@@ -279,14 +290,12 @@ class SystemControlSpace(Peripheral):
         """Take exception `exc`: stack the frame, switch to handler mode, jump."""
         core = self.core
         assert core is not None
-        uc = core.uc
-        control = uc.reg_read(a.UC_ARM_REG_CONTROL)
-        ipsr = uc.reg_read(a.UC_ARM_REG_IPSR)
+        reg = self._reg
+        *regs, control, ipsr, sp, xpsr = self._entry_regs.read()
+        ipsr &= 0x1FF
+        xpsr |= XPSR_T
         on_psp = ipsr == 0 and bool(control & CONTROL_SPSEL)
         fp = bool(control & CONTROL_FPCA)
-        sp = uc.reg_read(a.UC_ARM_REG_SP)
-        xpsr = uc.reg_read(a.UC_ARM_REG_XPSR) | XPSR_T
-        regs = uc.reg_read_batch(_FRAME_REGS)
         size = 0x68 if fp else 0x20
         frame_sp = (sp - size) & ~7
         if (sp - size) & 4:
@@ -295,26 +304,26 @@ class SystemControlSpace(Peripheral):
             xpsr &= ~XPSR_ALIGN
         frame = _BASIC.pack(*regs, return_addr & ~1, xpsr)
         if fp:
-            sregs = uc.reg_read_batch(_S_REGS)
-            frame += _FP_EXTRA.pack(*sregs, uc.reg_read(a.UC_ARM_REG_FPSCR), 0)
+            sregs = self._s_regs.read()
+            frame += _FP_EXTRA.pack(*sregs, reg.read(a.UC_ARM_REG_FPSCR), 0)
         try:
             core.write_mem(frame_sp, frame)
         except ValueError:
             self.cfsr |= CFSR_STKERR
             raise Lockup(f"stacking for exception {exc} failed at SP 0x{frame_sp:08x}") from None
         if on_psp:
-            uc.reg_write(a.UC_ARM_REG_PSP, frame_sp)
+            reg.write(a.UC_ARM_REG_PSP, frame_sp)
             # SPSEL=0 while still in thread mode: unicorn swaps the banked SPs.
-            uc.reg_write(a.UC_ARM_REG_CONTROL, control & ~(CONTROL_SPSEL | CONTROL_FPCA))
+            reg.write(a.UC_ARM_REG_CONTROL, control & ~(CONTROL_SPSEL | CONTROL_FPCA))
         else:
-            uc.reg_write(a.UC_ARM_REG_SP, frame_sp)
+            reg.write(a.UC_ARM_REG_SP, frame_sp)
             if fp:
-                uc.reg_write(a.UC_ARM_REG_CONTROL, control & ~CONTROL_FPCA)
+                reg.write(a.UC_ARM_REG_CONTROL, control & ~CONTROL_FPCA)
         exc_return = 0xFFFFFFE1 | (0 if fp else 0x10)
         if ipsr == 0:
             exc_return |= 0x8 | (0x4 if on_psp else 0)
-        self._set_xpsr(uc, (xpsr & ~(XPSR_IT_MASK | XPSR_ALIGN | 0x1FF)) | exc)
-        uc.reg_write(a.UC_ARM_REG_LR, exc_return)
+        self._set_xpsr((xpsr & ~(XPSR_IT_MASK | XPSR_ALIGN | 0x1FF)) | exc)
+        reg.write(a.UC_ARM_REG_LR, exc_return)
         self.pending &= ~(1 << exc)
         self.active |= 1 << exc
         try:
@@ -324,23 +333,23 @@ class SystemControlSpace(Peripheral):
             # the same table: the core locks up (ARMv7-M B1.5.14, "Lockup").
             raise Lockup(f"vector fetch for exception {exc} failed at VTOR "
                          f"0x{self.vtor:08x}") from None
-        uc.reg_write(a.UC_ARM_REG_PC, vector | 1)   # bit 0 keeps unicorn in Thumb state
+        reg.write(a.UC_ARM_REG_PC, vector | 1)   # bit 0 keeps unicorn in Thumb state
 
     def vector_addr(self, exc: int) -> int:
         return self.vtor + 4 * exc
 
-    @staticmethod
-    def _set_xpsr(uc: Any, xpsr: int) -> None:
-        uc.reg_write(a.UC_ARM_REG_XPSR, xpsr)
+    def _set_xpsr(self, xpsr: int) -> None:
+        reg = self._reg
+        reg.write(a.UC_ARM_REG_XPSR, xpsr)
         # Refreshes unicorn's cached handler-mode flag (see the unicorn notes).
-        uc.reg_write(a.UC_ARM_REG_APSR_NZCV, uc.reg_read(a.UC_ARM_REG_APSR_NZCV))
+        reg.write(a.UC_ARM_REG_APSR_NZCV, reg.read(a.UC_ARM_REG_APSR_NZCV))
 
     def exception_return(self, exc_return: int) -> None:
         """The handler branched to EXC_RETURN: unstack and go back (or tail-chain)."""
         core = self.core
         assert core is not None
-        uc = core.uc
-        ipsr = uc.reg_read(a.UC_ARM_REG_IPSR)
+        reg = self._reg
+        ipsr = reg.read(a.UC_ARM_REG_IPSR) & 0x1FF
         kind = exc_return & 0xF
         if ipsr == 0 or exc_return & 0x0FFFFFE0 != 0x0FFFFFE0 or kind not in (1, 9, 13) \
                 or not self.active & (1 << ipsr):
@@ -351,35 +360,35 @@ class SystemControlSpace(Peripheral):
         to_thread = bool(kind & 0x8)
         to_psp = kind == 13
         fp = not exc_return & 0x10
-        control = uc.reg_read(a.UC_ARM_REG_CONTROL)
-        sp = uc.reg_read(a.UC_ARM_REG_PSP if to_psp else a.UC_ARM_REG_MSP)
+        control = reg.read(a.UC_ARM_REG_CONTROL)
+        sp = reg.read(a.UC_ARM_REG_PSP if to_psp else a.UC_ARM_REG_MSP)
         size = 0x68 if fp else 0x20
         try:
             raw = core.read_mem(sp, size)
         except ValueError:
             raise Lockup(f"unstacking from SP 0x{sp:08x} failed") from None
         r0, r1, r2, r3, r12, lr, pc, xpsr = _BASIC.unpack_from(raw)
-        uc.reg_write_batch(list(zip(_FRAME_REGS, (r0, r1, r2, r3, r12, lr), strict=True)))
+        self._frame_regs.write((r0, r1, r2, r3, r12, lr))
         if fp:
             extra = _FP_EXTRA.unpack_from(raw, 0x20)
-            uc.reg_write_batch(list(zip(_S_REGS, extra[:16], strict=True)))
-            uc.reg_write(a.UC_ARM_REG_FPSCR, extra[16])
+            self._s_regs.write(extra[:16])
+            reg.write(a.UC_ARM_REG_FPSCR, extra[16])
         new_sp = sp + size + (4 if xpsr & XPSR_ALIGN else 0)
         ret_ipsr = xpsr & 0x1FF
         if to_thread != (ret_ipsr == 0):
             # The frame says another mode than EXC_RETURN does: INVPC on real hardware.
             raise BadReturn(exc_return, ipsr)
         if to_psp:
-            uc.reg_write(a.UC_ARM_REG_PSP, new_sp)
+            reg.write(a.UC_ARM_REG_PSP, new_sp)
         else:
-            uc.reg_write(a.UC_ARM_REG_MSP, new_sp)
-        self._set_xpsr(uc, (xpsr & ~XPSR_ALIGN) | XPSR_T)
+            reg.write(a.UC_ARM_REG_MSP, new_sp)
+        self._set_xpsr((xpsr & ~XPSR_ALIGN) | XPSR_T)
         control = (control & ~(CONTROL_SPSEL | CONTROL_FPCA)) | (CONTROL_FPCA if fp else 0)
         if to_psp:
             control |= CONTROL_SPSEL
         # In thread mode now: a CONTROL write with SPSEL swaps unicorn's banked SPs.
-        uc.reg_write(a.UC_ARM_REG_CONTROL, control)
-        uc.reg_write(a.UC_ARM_REG_PC, pc | 1)
+        reg.write(a.UC_ARM_REG_CONTROL, control)
+        reg.write(a.UC_ARM_REG_PC, pc | 1)
 
     # --- faults ------------------------------------------------------------------------
     def fault_target(self, fault: Fault) -> int:
@@ -483,7 +492,7 @@ class SystemControlSpace(Peripheral):
         return regs.get(word)
 
     def _icsr(self) -> int:
-        ipsr = self.core.uc.reg_read(a.UC_ARM_REG_IPSR) if self.core else 0
+        ipsr = self._reg.read(a.UC_ARM_REG_IPSR) if self.core else 0
         value = ipsr & 0x1FF
         pending = self.highest_pending()
         if pending is not None:

@@ -82,6 +82,7 @@ _WFI = (0xBF30, 0xBF20)                  # WFI, WFE
 _REMOVE_CACHE = (uconst.UC_CTL_IO_WRITE << 30) | (2 << 26) | uconst.UC_CTL_TB_REMOVE_CACHE
 _RAW_REG_READ = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
 _MASK = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFF_FFFF, 8: (1 << 64) - 1}
+Access = mmio.Access                     # a region's read and write functions
 # Flash content generations, unique across machines: two states with the same generation
 # hold the same flash, so snapshots skip copying 1 MiB that did not change.
 _GENERATIONS = itertools.count(1)
@@ -334,6 +335,7 @@ class Machine:
 
         self.poll = PollSkip(self)
         self.generation = 0                 # counts what the bench does to the board
+        self.memory_generation = 0          # counts bus-master writes into RAM
         self._quiet = 0                     # instructions the last slice ran uneventfully
         self.memories: list[Memory] = []
         self._map_memories()
@@ -351,6 +353,7 @@ class Machine:
             self.flash_ctrl.attach_memory(self.flash)
         self._pages: dict[int, list[tuple[int, int, Peripheral]]] = {}
         self._keep: list[Any] = []          # C callbacks unicorn holds: keep them alive
+        self._regions = mmio.SwitchedRegions()   # the models' mmio regions
         self._map_models()
         self._map_chip()
         self._install_hooks()
@@ -410,19 +413,19 @@ class Machine:
         for first, end, models in runs:
             base = first * PAGE
             if len(models) == 1:
-                read, write = self._model_access(base, models[0])
+                plain, probing = self._model_access(base, models[0])
             else:
-                read, write = self._dispatch_access(base)
-            mmio.map_region(self.uc, base, (end - first) * PAGE, read, write, self._keep)
+                plain, probing = self._dispatch_access(base)
+            self._regions.map(self.uc, base, (end - first) * PAGE, plain, probing, self._keep)
         # The boot alias: with BOOT0 low, main flash also answers at 0 (data reads only:
         # unicorn cannot fetch code from mmio, and vectors are read through read_vector).
         alias = min(self.flash_mem.size, 0x0010_0000)
         mmio.map_region(self.uc, 0, alias, self._alias_read, self._alias_write, self._keep)
 
-    def _model_access(self, base: int, model: Peripheral) -> tuple[Any, Any]:
-        """Register access of a region that holds one model (the common, fast case).
-        While a polling loop is probed (pollskip.py), every access says whether it keeps
-        the loop exact."""
+    def _model_access(self, base: int, model: Peripheral) -> tuple[Access, Access]:
+        """Register access of a region that holds one model (the common, fast case):
+        the plain pair, and the pair a polling-loop probe uses (pollskip.py), where every
+        access also says whether it keeps the loop exact."""
         lo, hi = model.base, model.base + model.size
         delta = base - lo
         mread, mwrite, none, stable = model.read, model.write, self._no_model, model.stable_read
@@ -430,22 +433,33 @@ class Machine:
 
         def read(offset: int, size: int) -> int:
             if lo <= base + offset < hi:
-                if poll.probing:
-                    poll.access(stable(offset + delta))
                 return mread(offset + delta, size) & _MASK[size]
             return none(base + offset, "read")
 
         def write(offset: int, size: int, value: int) -> None:
-            if poll.probing:
-                poll.unstable = True
             if lo <= base + offset < hi:
                 mwrite(offset + delta, size, value & _MASK[size])
             else:
                 none(base + offset, "write")
 
-        return read, write
+        def probe_read(offset: int, size: int) -> int:
+            poll.peripheral = True
+            if lo <= base + offset < hi and not stable(offset + delta):
+                poll.unstable = True
+            return read(offset, size)
 
-    def _dispatch_access(self, base: int) -> tuple[Any, Any]:
+        def probe_write(offset: int, size: int, value: int) -> None:
+            poll.unstable = True
+            write(offset, size, value)
+
+        if lo == base and hi % PAGE == 0:
+            # The model fills its pages: unicorn calls it directly (its values are of
+            # the access size by the Peripheral contract). The flash interface's BSY
+            # poll after every programmed word comes this way.
+            return (mread, mwrite), (probe_read, probe_write)
+        return (read, write), (probe_read, probe_write)
+
+    def _dispatch_access(self, base: int) -> tuple[Access, Access]:
         poll = self.poll
 
         def read(offset: int, size: int) -> int:
@@ -453,13 +467,9 @@ class Machine:
             model = self._page_model(addr)
             if model is None:
                 return self._no_model(addr, "read")
-            if poll.probing:
-                poll.access(model.stable_read(addr - model.base))
             return model.read(addr - model.base, size) & _MASK[size]
 
         def write(offset: int, size: int, value: int) -> None:
-            if poll.probing:
-                poll.unstable = True
             addr = base + offset
             model = self._page_model(addr)
             if model is None:
@@ -467,7 +477,25 @@ class Machine:
                 return
             model.write(addr - model.base, size, value & _MASK[size])
 
-        return read, write
+        def probe_read(offset: int, size: int) -> int:
+            poll.peripheral = True
+            addr = base + offset
+            model = self._page_model(addr)
+            if model is None or not model.stable_read(addr - model.base):
+                poll.unstable = True
+            return read(offset, size)
+
+        def probe_write(offset: int, size: int, value: int) -> None:
+            poll.unstable = True
+            write(offset, size, value)
+
+        return (read, write), (probe_read, probe_write)
+
+    def probe_mode(self, on: bool) -> None:
+        """While a polling-loop probe runs, every peripheral access goes through the
+        functions that tell the probe whether the loop stays exact; otherwise the
+        plain ones (for most models, the model's own read and write)."""
+        self._regions.select(on)
 
     def _map_chip(self) -> None:
         """What the chip has besides the platform's models and memories: the unmodelled
@@ -501,7 +529,23 @@ class Machine:
             mmio.map_region(self.uc, alias, bitband.ALIAS_SIZE, band.read, band.write,
                             self._keep)
         self.sysmem = sysmem.SystemMemory(self.uc, self._flash_rules, self._bus_fault)
-        self.sysmem.map(self._keep)
+        self.sysmem.map(self._keep, self._map_unstable)
+
+    def _map_unstable(self, uc: Any, base: int, size: int, read: mmio.ReadFn,
+                      write: mmio.WriteFn, keep: list[Any]) -> None:
+        """mmio.map_region() for registers a polling-loop probe must not follow (the
+        option bytes, which change when the flash interface programs them)."""
+        poll = self.poll
+
+        def probe_read(offset: int, size: int) -> int:
+            poll.peripheral = poll.unstable = True
+            return read(offset, size)
+
+        def probe_write(offset: int, size: int, value: int) -> None:
+            poll.unstable = True
+            write(offset, size, value)
+
+        self._regions.map(uc, base, size, (read, write), (probe_read, probe_write), keep)
 
     def _flash_rules(self) -> Any:
         return None if self.flash_ctrl is None else self.flash_ctrl.rules
@@ -527,6 +571,7 @@ class Machine:
                     return
                 off = addr - mem.base
                 mem.view[off : off + size] = (value & _MASK[size]).to_bytes(size, "little")
+                self.memory_generation += 1
                 return
         model = self._page_model(addr)
         if model is None:
@@ -602,6 +647,7 @@ class Machine:
         mem = self.memory_at(addr, len(data))
         if not mem.writable:
             raise ValueError(f"0x{addr:08x}: {mem.name} is not writable by a bus master")
+        self.memory_generation += 1
         off = addr - mem.base
         mem.view[off : off + len(data)] = data
 
@@ -885,13 +931,10 @@ class Machine:
         watch = self.watch
         watched = watch.watched
 
-        poll = self.poll
-
         def on_store(_h: int, _access: int, addr: int, size: int, value: int,
                      _ud: int) -> bool:
+            # (A polling-loop probe sees a store here by the flash generation moving.)
             try:
-                if poll.probing:
-                    poll.unstable = True
                 end = addr + size
                 lo, hi = self._dirty
                 if addr < lo:
@@ -1087,12 +1130,23 @@ class Machine:
             budget -= ran
 
     def _fire_due(self) -> None:
+        poll = self.poll
         while True:
             cb = self.scheduler.pop_due(self._cycles)
             if cb is None:
                 return
-            self.poll.forget()
-            cb()
+            if poll.event_keeps_loop():
+                # A loop that sees only memory goes on as before unless the event
+                # changed memory (an interrupt it raises ends the loop when taken).
+                memory = (self.memory_generation, self._flash_gen)
+                cb()
+                if memory != (self.memory_generation, self._flash_gen):
+                    poll.forget()
+                else:
+                    poll.kept += 1
+            else:
+                poll.forget()
+                cb()
 
     def _pending_stop(self) -> RunResult | None:
         if self._fault_stop is not None:

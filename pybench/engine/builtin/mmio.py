@@ -34,6 +34,9 @@ def fail(uc: Any, e: BaseException) -> None:
     uc.emu_stop()
 
 
+Access = tuple[ReadFn, WriteFn]
+
+
 def map_region(uc: Any, base: int, size: int, read: ReadFn, write: WriteFn,
                keep: list[Any]) -> None:
     """mmio_map [base, base+size) to read(offset, size) / write(offset, size, value)."""
@@ -53,9 +56,63 @@ def map_region(uc: Any, base: int, size: int, read: ReadFn, write: WriteFn,
 
     rcb, wcb = MMIO_READ_CFUNC(on_read), MMIO_WRITE_CFUNC(on_write)
     keep.append((rcb, wcb))
+    _mmio_map(uc, base, size, rcb, wcb)
+
+
+def _mmio_map(uc: Any, base: int, size: int, rcb: Any, wcb: Any) -> None:
     status = uclib.uc_mmio_map(uc._uch, base, size, rcb, None, wcb, None)
     if status:
         raise UcError(status)
+
+
+class SwitchedRegions:
+    """mmio regions that all switch between two pairs of functions at once: the plain
+    pair, and the pair a polling-loop probe needs (pollskip.py), which also tells the
+    probe whether each access keeps the loop exact.
+
+    Unicorn's callbacks call `reads[i]` / `writes[i]`: switching replaces the lists'
+    content in one step, and costs the plain path one list index per access instead of
+    a Python frame (the plain function is most often the model's own read)."""
+
+    def __init__(self) -> None:
+        self.reads: list[ReadFn] = []
+        self.writes: list[WriteFn] = []
+        self._plain: tuple[list[ReadFn], list[WriteFn]] = ([], [])
+        self._probing: tuple[list[ReadFn], list[WriteFn]] = ([], [])
+        self.probing = False
+
+    def map(self, uc: Any, base: int, size: int, plain: Access, probing: Access,
+            keep: list[Any]) -> None:
+        i = len(self.reads)
+        for pair, (read, write) in ((self._plain, plain), (self._probing, probing)):
+            pair[0].append(read)
+            pair[1].append(write)
+        current = probing if self.probing else plain
+        self.reads.append(current[0])
+        self.writes.append(current[1])
+        reads, writes = self.reads, self.writes
+
+        def on_read(_h: int, offset: int, width: int, _ud: int) -> int:
+            try:
+                return reads[i](offset, width)
+            except BaseException as e:
+                fail(uc, e)
+                return 0
+
+        def on_write(_h: int, offset: int, width: int, value: int, _ud: int) -> None:
+            try:
+                writes[i](offset, width, value)
+            except BaseException as e:
+                fail(uc, e)
+
+        rcb, wcb = MMIO_READ_CFUNC(on_read), MMIO_WRITE_CFUNC(on_write)
+        keep.append((rcb, wcb))
+        _mmio_map(uc, base, size, rcb, wcb)
+
+    def select(self, probing: bool) -> None:
+        if probing != self.probing:
+            self.probing = probing
+            self.reads[:], self.writes[:] = self._probing if probing else self._plain
 
 
 def hook_write_prot(uc: Any, begin: int, end: int, store: StoreFn, keep: list[Any]) -> None:

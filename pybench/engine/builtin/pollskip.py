@@ -18,25 +18,40 @@ instructions until the PC comes back with the same registers and RAM. A probe th
 (a computing loop, a write to a peripheral, an unstable read) makes the next one wait,
 twice as long each time, so code that computes pays almost nothing for it. After a skip,
 the loop is remembered: after the next event the CPU runs a short slice (the interrupt
-handler) and is probed again at once.
+handler) and is probed again at once. A period found at a PC is kept: the next probe
+there runs that many instructions in one slice and compares the state once.
+
+A loop that reads no peripheral register (a wait on a tick counter in RAM) stays known
+across an event that changes no memory (no DMA, no flash operation ending) and whose
+interrupt, if any, is not taken: what the loop sees is the same, so it goes on
+repeating, and the machine does not probe it again.
 """
 
 from __future__ import annotations
 
 import ctypes
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from unicorn import arm_const as a
-from unicorn.unicorn_py3.unicorn import uclib
+
+from pybench.engine.builtin.cpuregs import CpuRegs
 
 if TYPE_CHECKING:
     from pybench.engine.builtin.machine import Machine
 
 MAX_PROBE = 48                  # instructions a probe steps before giving up
 QUIET = 4096                    # a slice at least this long that ended quietly: probe
-AFTER_EVENT_SLICE = 4096        # after an event in a known loop, the next slice is short
+# After an event in a known loop, the next slice is short (the handler, then back to
+# a loop): AFTER_EVENT_MIN instructions at first, doubled up to AFTER_EVENT_MAX each time
+# the probe after it failed (the handler, or the code after the loop, was longer).
+AFTER_EVENT_MIN = 256
+AFTER_EVENT_MAX = 4096
+MAX_PERIODS = 256               # periods remembered by PC (dropped all at once past this)
 BACKOFF_MIN = 168_000           # 1 ms of cycles after a failed probe
 BACKOFF_MAX = 168_000 * 64      # at most 64 ms
+# libc's memcmp: a memory compared with its copy in place, without a second copy.
+_memcmp = ctypes.CDLL(None).memcmp
+_memcmp.restype = ctypes.c_int
 STATE_REGS = ([getattr(a, f"UC_ARM_REG_R{i}") for i in range(13)]
               + [a.UC_ARM_REG_SP, a.UC_ARM_REG_LR, a.UC_ARM_REG_PC, a.UC_ARM_REG_XPSR,
                  a.UC_ARM_REG_MSP, a.UC_ARM_REG_PSP, a.UC_ARM_REG_PRIMASK,
@@ -61,14 +76,16 @@ class PollSkip:
         self.next_probe = 0            # cycle before which no probe starts
         self.backoff = BACKOFF_MIN
         self.skipped_cycles = 0        # statistics: cycles added by skips
+        self.periods: dict[int, int] = {}  # PC -> period of a loop found there
+        self._flash = 0                # the flash generation when the probe started
+        self.after_event = AFTER_EVENT_MIN
+        self.peripheral = False        # the probe read a peripheral register
+        self.reads_peripherals = True  # the known loop reads a peripheral register
         # uc_reg_read_batch straight through the C API (the binding's costs ~2 ms here).
-        n = len(STATE_REGS)
-        self._ids = (ctypes.c_int * n)(*STATE_REGS)
-        self._vals = (ctypes.c_uint64 * n)()
-        base = ctypes.addressof(self._vals)
-        self._ptrs = (ctypes.c_void_p * n)(*(base + 8 * i for i in range(n)))
-        self._read_regs = uclib.uc_reg_read_batch
+        self._regs = CpuRegs(machine.uc).set(STATE_REGS)
         self.skips = 0
+        self.cached = 0                # statistics: probes answered by a known period
+        self.kept = 0                  # statistics: events a known loop went on through
 
     # --- what the machine tells it -----------------------------------------------------
     def forget(self) -> None:
@@ -90,14 +107,14 @@ class PollSkip:
             self.generation = generation
             self.forget()
 
-    def access(self, stable: bool) -> None:
-        """A peripheral access during a probe (only called while probing)."""
-        if not stable:
-            self.unstable = True
+    def event_keeps_loop(self) -> bool:
+        """An event is about to fire: True if the known loop sees only RAM, so that it
+        survives the event unless the event changes memory (the machine checks that)."""
+        return self.loop is not None and not self.reads_peripherals
 
     def slice_limit(self, n: int) -> int:
         """The length of the next slice: short right after an event in a known loop."""
-        return min(n, AFTER_EVENT_SLICE) if self.hint else n
+        return min(n, self.after_event) if self.hint else n
 
     # --- the skip ----------------------------------------------------------------------
     def try_skip(self, horizon: int, quiet: int) -> bool:
@@ -131,6 +148,11 @@ class PollSkip:
         start = m.cycles
         period = self._probe(horizon)
         if period is None:
+            if self.hint and self.after_event < AFTER_EVENT_MAX:
+                # Perhaps the CPU was not back in a loop yet: a longer slice, then
+                # the next probe.
+                self.after_event *= 2
+                return m.cycles != start
             self.hint = False
             self.next_probe = m.cycles + self.backoff
             self.backoff = min(2 * self.backoff, BACKOFF_MAX)
@@ -138,6 +160,7 @@ class PollSkip:
             self.backoff = BACKOFF_MIN
             self.hint = False
             self.loop = (m.cpu_pc(), period)
+            self.reads_peripherals = self.peripheral
             self._skip(horizon, period)
             self.at_start = m.cycles
         # The probe ran instructions: the run loop looks around (stop condition, events)
@@ -156,33 +179,60 @@ class PollSkip:
         self.skips += 1
         return True
 
-    def _state(self) -> tuple[bytes, ...]:
-        """What a loop iteration could change: CPU registers and RAM. The models cannot
-        change during a probe: it reads only registers without side effects, writes
-        nothing, and no scheduled callback runs inside it."""
-        m = self.m
-        self._read_regs(m.uc._uch, self._ids, self._ptrs, len(STATE_REGS))
-        return (bytes(self._vals), *(bytes(mem.view) for mem in m.memories if mem.writable))
+    def _state(self) -> tuple[bytes, list[tuple[Any, bytes, int]]]:
+        """What a loop iteration could change: CPU registers and RAM (each writable
+        memory with a copy of its content). The models cannot change during a probe: it
+        reads only registers without side effects, writes nothing (a flash store moves
+        the flash generation), and no scheduled callback runs inside it."""
+        return self._regs.read_raw(), [(mem.buf, bytes(mem.view), mem.size)
+                                       for mem in self.m.memories if mem.writable]
+
+    def _same(self, state: tuple[bytes, list[tuple[Any, bytes, int]]]) -> bool:
+        regs, memories = state
+        return self._regs.read_raw() == regs and all(
+            not _memcmp(buf, saved, size) for buf, saved, size in memories)
 
     def _probe(self, horizon: int) -> int | None:
-        """Step until the CPU is back where it started in the same state: the period in
-        instructions, or None."""
+        """Run until the CPU is back where it started in the same state: the period in
+        instructions, or None. A period found at this PC before is tried first, in one
+        slice; otherwise the CPU is stepped one instruction at a time."""
         m = self.m
         pc0 = m.cpu_pc()
         state0 = self._state()
-        self.probing, self.unstable = True, False
+        self._flash = m._flash_gen
+        self.probing, self.unstable, self.peripheral = True, False, False
+        m.probe_mode(True)
         try:
+            period = self.periods.get(pc0)
+            if period is not None and m.cycles + period <= horizon:
+                if self._quietly(period) and m.cpu_pc() == pc0 and self._same(state0):
+                    self.cached += 1
+                    return period
+                del self.periods[pc0]      # not (or no longer) a loop with that period
+                return None
             for step in range(1, MAX_PROBE + 1):
-                if m.cycles + 1 > horizon:
-                    return None
-                events = len(m.events)
-                if m._slice(1) != 1 or self.unstable or m.scs.pending or not m.powered \
-                        or m._stop_request is not None or m._halt is not None \
-                        or m._reset_request or len(m.events) != events or m.sleeping:
+                if m.cycles + 1 > horizon or not self._quietly(1):
                     return None
                 if m.cpu_pc() != pc0:
                     continue
-                return step if self._state() == state0 else None
+                if not self._same(state0):
+                    return None
+                if len(self.periods) >= MAX_PERIODS:
+                    self.periods.clear()
+                self.periods[pc0] = step
+                return step
             return None
         finally:
             self.probing = False
+            m.probe_mode(False)
+
+    def _quietly(self, n: int) -> bool:
+        """Run n instructions of a probe: True if all ran and none of them did anything
+        that a repeat could not reproduce (a write to a peripheral or to flash, an
+        unstable read, an interrupt, an event, a stop, a reset, WFI)."""
+        m = self.m
+        events = len(m.events)
+        return m._slice(n) == n and not self.unstable and not m.scs.pending \
+            and m.powered and m._stop_request is None and m._halt is None \
+            and not m._reset_request and len(m.events) == events and not m.sleeping \
+            and m._flash_gen == self._flash

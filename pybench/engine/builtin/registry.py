@@ -36,13 +36,14 @@ CORE_TYPES = ("CPU.CortexM",
               # combiners when it routes interrupt lines (repl.Platform.nvic_lines)
               "Miscellaneous.BitBanding", "Miscellaneous.CombinedInput")
 
-# Parts of the chip every STM32F407 has that the platform file may not describe: the
-# debug MCU block (its IDCODE identifies the chip), and SYSCFG (the application selects
-# RMII there) until platforms/stm32f407-eth.repl lists it.
+# Parts of the chip every STM32F407 has that a platform file may not describe: the debug
+# MCU block (its IDCODE identifies the chip; Renode has no type for it, so ours does not
+# declare it), the DWT, the WWDG and SYSCFG (the application selects RMII there).
+# platforms/stm32f407-eth.repl declares all but DBGMCU.
 IMPLIED = (
     Entry("dbgmcu", "Miscellaneous.STM32_DBGMCU", "sysbus", 0xE0042000, 0x400),
     Entry("dwt", "Miscellaneous.DWT", "sysbus", 0xE0001000, 0x1000),
-    Entry("wwdg", "Timers.STM32_WindowWatchdog", "sysbus", 0x40002C00, 0x400),
+    Entry("wwdg", "Timers.STM32H7_SystemWindowWatchdog", "sysbus", 0x40002C00, 0x400),
     Entry("syscfg", "Miscellaneous.STM32_SYSCFG", "sysbus", 0x40013800, 0x400),
 )
 

@@ -45,11 +45,13 @@ class SystemMemory:
         view[at : at + 2] = flash_kib.to_bytes(2, "little")
         self.view = view
 
-    def map(self, keep: list[Any]) -> None:
+    def map(self, keep: list[Any], map_region: Callable[..., None] = mmio.map_region) -> None:
+        """Map the ROM, and the option bytes through map_region (mmio.map_region's
+        arguments)."""
         self.uc.mem_map_ptr(ROM_BASE, ROM_SIZE, UC_PROT_READ | UC_PROT_EXEC,
                             ctypes.addressof(self.buf))
-        mmio.map_region(self.uc, OPTION_BYTES, 0x400, self.read_option_bytes,
-                        self._write_option_bytes, keep)
+        map_region(self.uc, OPTION_BYTES, 0x400, self.read_option_bytes,
+                   self._write_option_bytes, keep)
 
     def contains(self, addr: int, n: int) -> bool:
         return addr >= ROM_BASE and addr + n <= ROM_BASE + ROM_SIZE

@@ -21,7 +21,9 @@ WWDG_IRQ = 0
 
 
 class Wwdg(Peripheral):
-    repl_types = ("Timers.STM32_WindowWatchdog",)
+    # Renode's only window watchdog is the H7's (the .repl declares it; its CFR puts
+    # WDGTB elsewhere, this model follows RM0090).
+    repl_types = ("Timers.STM32H7_SystemWindowWatchdog",)
 
     def __init__(self, name: str, base: int, size: int, bus: Bus, props: dict[str, Any]):
         super().__init__(name, base, size, bus, props)
