@@ -121,6 +121,18 @@ def network_figures(workdir: Path) -> list[Figure]:
 
 
 # --- power cuts -----------------------------------------------------------------------------
+# The same campaigns with the bootloader before signed images (main at c3a5879, issue 16),
+# measured by `pybench bench --only powercut --quick` on this machine type (2 cores, load
+# average 0.9-1.0), printed beside each figure: the bootloader now checks a signature in
+# each golden run and in each recovery of a cut before COPIED(0) (docs/bootloader.md,
+# "What a signature costs the campaigns").
+BEFORE_SIGNATURES = {
+    "16 KiB update, random cuts, 1 core": 120.38,
+    "16 KiB update, random cuts, 1 core, every recovery run": 5.13,
+    "256 KiB update over HTTP, random cuts, 1 core": 8.45,
+}
+
+
 def campaign_figure(name: str, argv: list[str], goal: Callable[[dict[str, Any]], bool],
                     goal_text: str, workdir: Path) -> Figure:
     from pybench.cli import main as pybench_main
@@ -129,10 +141,13 @@ def campaign_figure(name: str, argv: list[str], goal: Callable[[dict[str, Any]],
     code = pybench_main([*argv, "-q", "--reports", str(reports)])
     data = json.loads((reports / "powercut.json").read_text())
     s = data["summary"]
-    return {"group": "powercut", "name": name, "cuts": s["cuts"], "failures": s["failures"],
-            "joined": s["joined"], "recoveries_run": s["recoveries_run"],
-            "wall_s": s["wall_s"], "cuts_per_s": s["cuts_per_s"],
-            "goal": goal_text, "ok": code == 0 and goal(s)}
+    figure = {"group": "powercut", "name": name, "cuts": s["cuts"], "failures": s["failures"],
+              "joined": s["joined"], "recoveries_run": s["recoveries_run"],
+              "wall_s": s["wall_s"], "cuts_per_s": s["cuts_per_s"],
+              "goal": goal_text, "ok": code == 0 and goal(s)}
+    if name in BEFORE_SIGNATURES:
+        figure["cuts_per_s_before_signatures"] = BEFORE_SIGNATURES[name]
+    return figure
 
 
 def powercut_figures(workdir: Path, quick: bool) -> list[Figure]:
