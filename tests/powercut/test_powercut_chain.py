@@ -11,6 +11,8 @@ from sample_device import SAMPLE
 
 from pybench import journal
 from pybench.engine.base import CutMode, FlashOpKind, PowerCut
+from pybench.image.format import padded, parse_image
+from pybench.image.signing import test_key
 from pybench.journal import JournalRecord, State
 from pybench.paths import platform_file
 from pybench.powercut import chain
@@ -73,16 +75,22 @@ def mini(built: Path) -> dict[int, Path]:
 
 
 def test_a_long_chain_rotates_the_journal_twice_and_its_rotations_are_cut(
-        built: Path, mini: dict[int, Path]) -> None:
+        built: Path, mini: dict[int, Path], tmp_path: Path) -> None:
     """A history of 251 records, then 89 updates of the small image, two of them refused:
-    the bootloader compacts the journal into B (the second update's DONE), then back into
-    A (a COPIED 86 updates later; each update is STAGED by the bench, COPIED and DONE by
-    the bootloader, a refused one STAGED and REJECTED). The cuts around both compactions,
-    in the second update and in the refused one are judged by their own update's facts."""
+    the bootloader compacts the journal into B (the second update's COPIED(0)), then back
+    into A (a COPIED some 60 updates later; each update is STAGED by the bench, COPIED(0),
+    COPIED(1) and DONE by the bootloader, a refused one STAGED, REJECTED and the slot's
+    DONE). The cuts around both compactions, in the second update and in the refused one
+    are judged by their own update's facts. Versions never go down (anti-rollback): the
+    updates after the third alternate between v3 and another v3 image (the same
+    application grown, so another digest), which a device installs again."""
     from pybench.engine.builtin.engine import BuiltinEngine
 
     v2, v3 = mini[2], mini[3]
-    links = chain.parse(f"{v2},{v3},{v2}+flip-body,({v3},{v2})*42,{v3},{v2}+flip-body")
+    v3b = tmp_path / "mini-v3b.img"
+    v3b.write_bytes(padded(parse_image(v3.read_bytes()), 8 * 1024, seed=1,
+                           key=test_key()).to_bytes())
+    links = chain.parse(f"{v2},{v3},{v2}+flip-body,({v3b},{v3})*42,{v3b},{v2}+flip-body")
     sc = make_scenario("backdoor", SAMPLE, built / "boot.elf", mini[1], mini[2],
                        platform_file(), seed=1, extras=Extras(journal_fill=251, chain=links))
     runner = CutRunner(BuiltinEngine, sc, PlanOptions(), checks=Checks(reboots=False))
