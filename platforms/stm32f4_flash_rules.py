@@ -62,6 +62,16 @@ Power cut: arm(op_index, mode, progress=0.5, seed=0), disarm(). At the operation
     rules.cut becomes True (until reset()), the arm is spent, and from then on the rules
     refuse every operation and register write: the board is off.
 
+Flash failures: arm(op_index, mode, 0, seed) with mode one of FAULT_MODES fails the
+    operation in that way instead of cutting power (rules.cut stays False, the board runs
+    on): "silent" (a program leaves some of the bits it should clear at 1, at least one),
+    "dropped" (the program or erase leaves flash as it was), "disturb" (a program also
+    clears one bit of the neighbouring word), "weak-erase" (an erase leaves 0 bits in up
+    to four words that held some), "stuck" (one bit stays 0 for good: in the programmed
+    word where the value has a 1, or in a word of the erased sector; later erases leave
+    it 0). The bits are drawn from the seed. rules.stuck lists (address, bit mask) of stuck
+    bits; it survives reset() (it is the part's defect) and is part of save().
+
 Option bytes: write protection comes from the nWRP bits of the option bytes, which
     survive reset(). set_write_protect(sector, on) is the bench-side setter; the firmware's
     OPTKEYR/OPTCR/OPTSTRT sequence also works (programming is instant, not traced).
@@ -143,7 +153,18 @@ MASS_ERASE_NS = (16000000000, 11000000000, 8000000000, 8000000000)  # tME
 MODE_BEFORE = "before"
 MODE_AFTER = "after"
 MODE_TORN = "torn"
-MODES = (MODE_BEFORE, MODE_AFTER, MODE_TORN)
+# Flash failures other than a power cut (docs/powercut.md, "Flash failures"): armed like
+# a cut, at one operation, but the board stays powered and runs on.
+FAULT_SILENT = "silent"          # a program reports success, some bits stay 1
+FAULT_DROPPED = "dropped"        # the program or erase does not happen at all
+FAULT_DISTURB = "disturb"        # a program also clears a bit of the next word
+FAULT_WEAK_ERASE = "weak-erase"  # an erase leaves bits at 0 in a few words
+FAULT_STUCK = "stuck"            # a bit is stuck at 0 from now on (erases leave it 0)
+FAULT_MODES = (FAULT_SILENT, FAULT_DROPPED, FAULT_DISTURB, FAULT_WEAK_ERASE, FAULT_STUCK)
+# Which operations each failure applies to (at any other it changes nothing).
+FAULT_ON_PROGRAM = (FAULT_SILENT, FAULT_DROPPED, FAULT_DISTURB, FAULT_STUCK)
+FAULT_ON_ERASE = (FAULT_DROPPED, FAULT_WEAK_ERASE, FAULT_STUCK)
+MODES = (MODE_BEFORE, MODE_AFTER, MODE_TORN) + FAULT_MODES
 
 OP_ERASE = "erase"
 OP_PROGRAM = "program"
@@ -232,6 +253,47 @@ def torn_erase_words(nwords, progress, seed):
     return order, -1, 0
 
 
+def _le(data):
+    """A little-endian unsigned integer from bytes (no int.from_bytes on IronPython 2)."""
+    value = 0
+    for i, b in enumerate(bytearray(data)):
+        value |= b << (8 * i)
+    return value
+
+
+def _le_bytes(value, n):
+    return bytearray((value >> (8 * i)) & 0xFF for i in range(n))
+
+
+def _popcount(x):
+    return bin(x).count("1")
+
+
+def _nth_bit(x, n):
+    """The position of the n-th set bit of x (from bit 0)."""
+    bit = 0
+    while True:
+        if (x >> bit) & 1:
+            if n == 0:
+                return bit
+            n -= 1
+        bit += 1
+
+
+def _some_bits(x, rng):
+    """A non-empty random subset of the set bits of x (0 when x is 0): one drawn for
+    sure, each other with probability one half."""
+    if not x:
+        return 0
+    picked = 1 << _nth_bit(x, rng.below(_popcount(x)))
+    bit = 0
+    while x >> bit:
+        if (x >> bit) & 1 and rng.chance(0.5):
+            picked |= 1 << bit
+        bit += 1
+    return picked
+
+
 class FlashRules(object):
     """The flash interface of one STM32F4: registers, operations, trace and power cut."""
 
@@ -258,6 +320,8 @@ class FlashRules(object):
         self.armed = None
         # Option bytes are non-volatile: they are not part of reset().
         self.option_bytes = OPTCR_FACTORY
+        # Bits stuck at 0 (a flash failure): (byte address, mask); not part of reset().
+        self.stuck = []
         self.reset()
 
     # --- geometry ---------------------------------------------------------------
@@ -296,13 +360,15 @@ class FlashRules(object):
     def save(self):
         return (self.acr, self.sr, self.cr, self.optcr, self.key_stage, self.key_lockout,
                 self.optkey_stage, self.optkey_lockout, self.busy, self.busy_until,
-                self.cut, self.option_bytes, self.armed, tuple(self.trace))
+                self.cut, self.option_bytes, self.armed, tuple(self.trace),
+                tuple(self.stuck))
 
     def load(self, state):
         (self.acr, self.sr, self.cr, self.optcr, self.key_stage, self.key_lockout,
          self.optkey_stage, self.optkey_lockout, self.busy, self.busy_until,
-         self.cut, self.option_bytes, self.armed, trace) = state
+         self.cut, self.option_bytes, self.armed, trace, stuck) = state
         self.trace = list(trace)
+        self.stuck = list(stuck)
 
     # --- bench-side controls ------------------------------------------------------
     def set_write_protect(self, sector, on):
@@ -494,6 +560,7 @@ class FlashRules(object):
 
     def _refuse(self, flags):
         """An operation that cannot run: flags set, nothing changes in flash."""
+        self._event("flash-refused", "SR error flags 0x%02x (CR 0x%08x)" % (flags, self.cr))
         if self.cr & CR_ERRIE and flags & (SR_WRPERR | SR_PGAERR | SR_PGPERR):
             # OPERR marks parallelism, alignment and protection errors (RM0090 FLASH_SR).
             flags |= SR_OPERR
@@ -513,8 +580,14 @@ class FlashRules(object):
         if armed is None or armed[0] != index:
             return None
         self.armed = None
-        self.cut = True
         what = "%s at 0x%08x" % (kind, addr)
+        if armed[1] in FAULT_MODES:
+            applies = armed[1] in (FAULT_ON_ERASE if kind == OP_ERASE else FAULT_ON_PROGRAM)
+            self._event("flash", "flash failure %s at flash operation %d (%s, sector %d) "
+                        "seed %d%s" % (armed[1], index, what, sector, armed[3],
+                                       "" if applies else ": does not apply to an " + kind))
+            return armed[1:] if applies else None
+        self.cut = True
         self._event("flash", "power cut %s flash operation %d (%s, sector %d)%s"
                     % ("during" if armed[1] == MODE_TORN else armed[1], index, what, sector,
                        " progress %g seed %d" % (armed[2], armed[3])
@@ -559,12 +632,78 @@ class FlashRules(object):
                                now + i * step, pc)
             if cut is None:
                 self._erase(s)
+            elif cut[0] in FAULT_MODES:
+                self._erase_fault(s, cut[0], cut[2])
             else:
                 self._erase_cut(s, cut)
                 return
 
     def _erase(self, sector):
         self.memory.write(self.bases[sector], b"\xff" * self.sizes[sector])
+        self._keep_stuck(sector)
+
+    def _keep_stuck(self, sector):
+        """Bits stuck at 0 in `sector` stay 0 whatever an erase did."""
+        lo = self.bases[sector]
+        hi = lo + self.sizes[sector]
+        for addr, mask in self.stuck:
+            if lo <= addr < hi:
+                self._clear_bits(addr, mask)
+
+    def _erase_fault(self, sector, mode, seed):
+        """An erase that fails without a power cut (see FAULT_MODES)."""
+        if mode == FAULT_DROPPED:
+            return
+        base, size = self.bases[sector], self.sizes[sector]
+        before = bytearray(self.memory.read(base, size))
+        rng = SplitMix64(seed ^ 0x46415553)  # "FAUS"
+        self._erase(sector)
+        if mode == FAULT_STUCK:
+            at = 4 * rng.below(size // 4) + rng.below(4)
+            self._stick(base + at, 1 << rng.below(8))
+            return
+        # weak-erase: up to four words that held 0 bits keep some of them.
+        dirty = [w for w in range(size // 4) if before[4 * w:4 * w + 4] != b"\xff\xff\xff\xff"]
+        after = bytearray(self.memory.read(base, size))
+        for _ in range(min(4, len(dirty))):
+            w = dirty.pop(rng.below(len(dirty)))
+            kept = _some_bits(~_le(before[4 * w:4 * w + 4]) & 0xFFFFFFFF, rng)
+            after[4 * w:4 * w + 4] = _le_bytes(0xFFFFFFFF & ~kept, 4)
+        self.memory.write(base, bytes(after))
+
+    def _stick(self, addr, mask):
+        self.stuck.append((addr, mask))
+        self._clear_bits(addr, mask)
+
+    def _clear_bits(self, addr, mask):
+        byte = bytearray(self.memory.read(addr, 1))
+        byte[0] &= ~mask & 0xFF
+        self.memory.write(addr, bytes(byte))
+
+    def _program_fault(self, addr, width, value, old, sector, mode, seed):
+        """What a program that fails without a power cut leaves at addr (see FAULT_MODES)."""
+        rng = SplitMix64(seed ^ 0x46415550)  # "FAUP"
+        bits = 8 * width
+        done = old & value
+        if mode == FAULT_DROPPED:
+            return old
+        if mode == FAULT_SILENT:
+            return done | _some_bits(old & ~value & ((1 << bits) - 1), rng)
+        if mode == FAULT_STUCK:
+            ones = done or (1 << bits) - 1
+            bit = _nth_bit(ones, rng.below(_popcount(ones)))
+            self.stuck.append((addr + bit // 8, 1 << (bit % 8)))
+            return done & ~(1 << bit)
+        # disturb: the next word (the previous one at the end of the sector) loses a bit.
+        lo = self.bases[sector]
+        hi = lo + self.sizes[sector]
+        near = addr + width if addr + 2 * width <= hi else addr - width
+        if near >= lo:
+            word = _le(self.memory.read(near, width))
+            if word:
+                bit = _nth_bit(word, rng.below(_popcount(word)))
+                self.memory.write(near, bytes(_le_bytes(word & ~(1 << bit), width)))
+        return done
 
     def _erase_cut(self, sector, cut):
         mode, progress, seed = cut
@@ -651,7 +790,11 @@ class FlashRules(object):
             self.trace.append((len(self.trace), OP_PROGRAM, addr, width, sector, value, now, pc))
             return old & value
         cut = self._record(OP_PROGRAM, addr, width, sector, value, now, pc)
+        if cut is None:     # a flash failure that does not apply to a program
+            return old & value
         mode, progress, seed = cut
+        if mode in FAULT_MODES:
+            return self._program_fault(addr, width, value, old, sector, mode, seed)
         if mode == MODE_BEFORE:
             return old
         if mode == MODE_AFTER:

@@ -23,6 +23,22 @@
 #define BOOT_SKIP_FINAL_VERIFY 1
 #endif
 
+#if defined(BOOT_BUG_RESET_ON_REJECT) || defined(BOOT_BUG_STRAY_STORE) || \
+    defined(BOOT_BUG_READ_BANK2)
+#include "regs/scb.h"
+#endif
+
+#ifdef BOOT_BUG_IGNORE_TARGET
+/* BUG: an image built for another part is taken as long as nothing else is wrong. */
+static int verify_any_target(uint32_t addr, struct image_header *h)
+{
+    int st = image_verify_slot(addr, h);
+
+    return st == IMAGE_ERR_TARGET ? IMAGE_OK : st;
+}
+#define image_verify_slot verify_any_target
+#endif
+
 #define COPY_CHUNK 1024u
 
 static void append(const struct journal_entry *base, uint32_t state, uint32_t copied)
@@ -44,12 +60,16 @@ static uint32_t sectors_covered(uint32_t size)
     uint32_t n = 0, covered = 0;
 
     while (covered < size && APP_SLOT_FIRST_SECTOR + n <= APP_SLOT_LAST_SECTOR)
+#ifdef BOOT_BUG_FIXED_SECTOR_SIZE
+        covered += (n++, flash_sector_size(APP_SLOT_FIRST_SECTOR + 1));  /* BUG: all 128 KiB */
+#else
         covered += flash_sector_size(APP_SLOT_FIRST_SECTOR + n++);
+#endif
     return n;
 }
 
 /* Erase slot sector k and program it from the same offset in staging (read back). */
-static int copy_sector(uint32_t k, uint32_t image_size)
+static int copy_sector(uint32_t k, uint32_t image_size, int resumed)
 {
     static uint8_t buf[COPY_CHUNK];
     unsigned sector = APP_SLOT_FIRST_SECTOR + k;
@@ -58,7 +78,15 @@ static int copy_sector(uint32_t k, uint32_t image_size)
 
     len = image_size - off < flash_sector_size(sector) ? image_size - off
                                                         : flash_sector_size(sector);
+    (void)resumed;
+#ifdef BOOT_BUG_RESUME_NO_ERASE
+    st = resumed ? FLASH_OK : flash_erase_sector(sector);   /* BUG: "it was erased before" */
+#else
     st = flash_erase_sector(sector);
+#endif
+#ifdef BOOT_BUG_SHORT_COPY
+    len -= len % COPY_CHUNK;   /* BUG: whole chunks only, the tail of the image is lost */
+#endif
     for (done = 0; st == FLASH_OK && done < len; done += COPY_CHUNK) {
         uint32_t n = len - done < COPY_CHUNK ? len - done : COPY_CHUNK;
         flash_read(STAGING_ADDR + off + done, buf, n);
@@ -71,10 +99,21 @@ static int copy_sector(uint32_t k, uint32_t image_size)
 static const char *staged_problem(struct journal_entry *j)
 {
     struct image_header h;
+#ifdef BOOT_BUG_NO_STAGED_VERIFY
+    /* BUG: the header is read, the body never hashed: the journal's word is enough. */
+    int st = IMAGE_OK;
+
+    flash_read(STAGING_ADDR, &h, sizeof h);
+#else
     int st = image_verify_slot(STAGING_ADDR, &h);
+#endif
 
     if (st != IMAGE_OK)
         return image_strerror(st);
+#ifdef BOOT_BUG_MAX_SIZE_OFF_BY_ONE
+    if (image_total_size(&h) >= APP_SLOT_SIZE)   /* BUG: >= where > was meant */
+        return "too large for the application slot";
+#endif
 #ifndef BOOT_BUG_NO_CRC
     if (memcmp(h.body_sha256, j->digest, sizeof j->digest) || image_total_size(&h) != j->image_size)
         return "not the image the journal recorded";
@@ -109,17 +148,36 @@ static int slot_holds(const struct journal_entry *j, struct image_header *h)
  */
 static int update(struct journal_entry *j, struct image_header *h)
 {
-    const char *problem = staged_problem(j);
+    const char *problem;
     uint32_t n = sectors_covered(j->image_size), start = 0, k;
     int attempt, st;
 
+#ifdef BOOT_BUG_ERASE_BEFORE_VERIFY
+    if (j->state == JOURNAL_STAGED)   /* BUG: makes room before knowing the image is good */
+        (void)flash_erase_sector(APP_SLOT_FIRST_SECTOR);
+#endif
+    problem = staged_problem(j);
     if (problem) {
         console_printf("boot: staged image rejected: %s\r\n", problem);
-        append(j, JOURNAL_REJECTED, 0);
+#ifdef BOOT_BUG_ERASE_APP_ON_REJECT
+        (void)flash_erase_sector(APP_SLOT_FIRST_SECTOR);   /* BUG: "clean up" the slot */
+#endif
+#if defined(BOOT_BUG_RESET_ON_REJECT)
+        console_flush();
+        SCB_AIRCR = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;   /* BUG: "try again" */
+        for (;;)
+            ;
+#elif !defined(BOOT_BUG_NO_REJECT_RECORD)
+        append(j, JOURNAL_REJECTED, 0);   /* (the NO_REJECT_RECORD bug forgets this) */
+#endif
         return 0;
     }
     if (j->state == JOURNAL_COPIED)
         start = j->copied < n ? j->copied : n;
+#ifdef BOOT_BUG_RESUME_SKIPS_SECTOR
+    if (start && start < n)
+        start++;   /* BUG: COPIED(k) read as "sector k done", one sector too far */
+#endif
     if (start)
         console_printf("boot: resuming copy at sector %u\r\n",
                        (unsigned)(APP_SLOT_FIRST_SECTOR + start));
@@ -132,7 +190,7 @@ static int update(struct journal_entry *j, struct image_header *h)
 #ifdef BOOT_BUG_PROGRESS_EARLY
             append(j, JOURNAL_COPIED, k + 1);   /* BUG: progress before the work */
 #endif
-            st = copy_sector(k, j->image_size);
+            st = copy_sector(k, j->image_size, attempt == 0 && k == start && start > 0);
             if (st != FLASH_OK) {
                 console_printf("boot: copy of sector %u failed: %s\r\n",
                                (unsigned)(APP_SLOT_FIRST_SECTOR + k), flash_strerror(st));
@@ -149,7 +207,9 @@ static int update(struct journal_entry *j, struct image_header *h)
 #else
         if (slot_holds(j, h)) {
 #endif
+#ifndef BOOT_BUG_NO_DONE   /* BUG: the update is never recorded as finished */
             append(j, JOURNAL_DONE, n);
+#endif
             console_printf("boot: update to v%u done\r\n", (unsigned)j->image_version);
             return 1;
         }
@@ -192,6 +252,26 @@ void boot_decide(struct boot_decision *d)
     int st;
 
     memset(d, 0, sizeof *d);
+#ifdef BOOT_STATIC_PROBE
+    {   /* host campaign only: a static that a reset clears (firmware/host/campaign.c) */
+        static int booted;
+
+        if (booted++) {
+            console_printf("boot: a static survived the reset\r\n");
+            d->outcome = BOOT_NO_APP;
+            return;
+        }
+    }
+#endif
+#ifdef BOOT_BUG_READ_BANK2
+    /* BUG: looks for a second flash bank, which only 2 MiB parts have. */
+    if (*(volatile const uint32_t *)(FLASH_BASE_ADDR + FLASH_TOTAL_SIZE) != 0xFFFFFFFFu)
+        console_printf("boot: bank 2 in use\r\n");
+#endif
+#ifdef BOOT_BUG_STRAY_STORE
+    /* BUG: a boot counter stored into flash like RAM: no unlock, no PG. */
+    *(volatile uint32_t *)(JOURNAL_B_ADDR + JOURNAL_SECTOR_SIZE - 4u) = 0u;
+#endif
     journal_read(&j);
     if (j.state == JOURNAL_EMPTY)
         console_printf("boot: journal EMPTY\r\n");
@@ -202,10 +282,18 @@ void boot_decide(struct boot_decision *d)
         console_printf("boot: journal %s v%u size %u\r\n", journal_state_name(j.state),
                        (unsigned)j.image_version, (unsigned)j.image_size);
 
+#ifdef BOOT_BUG_REWRITE_EVERY_BOOT
+    if (j.state == JOURNAL_DONE)   /* BUG: "make sure" the slot holds the staged image */
+        j.state = JOURNAL_STAGED;
+#endif
+#ifdef BOOT_BUG_BOOT_COUNTER
+    if (j.state == JOURNAL_DONE)   /* BUG: a boot counter in the journal, every boot */
+        append(&j, JOURNAL_DONE, j.copied);
+#endif
     if ((j.state == JOURNAL_STAGED || j.state == JOURNAL_COPIED) && decided(d, update(&j, &h), &h))
         return;
 
-#ifdef BOOT_BUG_DONE_EARLY
+#if defined(BOOT_BUG_DONE_EARLY) || defined(BOOT_BUG_TRUST_DONE)
     if (j.state == JOURNAL_DONE) {   /* BUG: DONE is taken on trust, the slot is not read */
         flash_read(APP_SLOT_ADDR, &h, sizeof h);
         jump_decision(d, &h);

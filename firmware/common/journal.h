@@ -14,6 +14,9 @@
 #include <stdint.h>
 
 #define JOURNAL_MAGIC 0x4C4E524Au  /* "JRNL" */
+/* journal_append() tries this many slots before it gives up on a record that does not
+ * read back (docs/powercut.md, "Flash failures"). */
+#define JOURNAL_APPEND_TRIES 3
 
 enum journal_state {
     JOURNAL_EMPTY = 0,      /* no valid record: nothing to do */

@@ -32,6 +32,47 @@
 
 extern int console_host_verbose;
 
+/*
+ * The bootloader's C statics (its files' .data and .bss, renamed by firmware/Makefile)
+ * are set back before every simulated boot, as a reset sets them on the chip: a
+ * bootloader that kept state in a static would otherwise carry it from one boot into
+ * the next, and show up as a harness error instead of a verdict.
+ */
+extern char __start_bootlogic_data[] __attribute__((weak));
+extern char __stop_bootlogic_data[] __attribute__((weak));
+extern char __start_bootlogic_bss[] __attribute__((weak));
+extern char __stop_bootlogic_bss[] __attribute__((weak));
+static char *statics_at_start;
+static unsigned long statics_resets;
+static int keep_statics;      /* --keep-statics: the old harness, to show what it missed */
+
+static void statics_keep(void)
+{
+    size_t n = (size_t)(__stop_bootlogic_data - __start_bootlogic_data);
+
+    statics_at_start = malloc(n ? n : 1);
+    if (statics_at_start == NULL) {
+        fprintf(stderr, "campaign: out of memory\n");
+        exit(2);
+    }
+    memcpy(statics_at_start, __start_bootlogic_data, n);
+}
+
+static void statics_reset(void)
+{
+    memcpy(__start_bootlogic_data, statics_at_start,
+           (size_t)(__stop_bootlogic_data - __start_bootlogic_data));
+    memset(__start_bootlogic_bss, 0, (size_t)(__stop_bootlogic_bss - __start_bootlogic_bss));
+    statics_resets++;
+}
+
+static void boot(struct boot_decision *d)
+{
+    if (!keep_statics)
+        statics_reset();
+    boot_decide(d);
+}
+
 /* Small images keep 40 000 boots fast; the new one is larger than sector 4 (64 KiB), so
  * the copy-down spans two slot sectors and a resume after COPIED(1) is exercised. */
 #define OLD_BODY (8u * 1024u)
@@ -178,7 +219,7 @@ static void run_update(struct boot_decision *d)
     journal_append(&e);
     committed_op = flash_sim_ops();
     boot_op = committed_op;
-    boot_decide(d);
+    boot(d);
 }
 
 /* Seeds of torn cuts depend only on the options and the cut, so --only reproduces them. */
@@ -263,7 +304,7 @@ static const char *judge(unsigned long c, const struct boot_decision *d)
     /* A further reset must find nothing to do and start the same image. */
     console_host_verbose = 0;
     flash_sim_count_from_zero();
-    boot_decide(&again);
+    boot(&again);
     console_host_verbose = verbose;
     if (flash_sim_ops() || again.outcome != BOOT_JUMP || again.version != d->version)
         return "a further reset is not stable (writes flash or starts another image)";
@@ -283,7 +324,7 @@ static void recover(unsigned long c, int kind, int with_second)
     if (with_second)
         memcpy(cut_state, flash_sim_mem, sizeof cut_state);
     flash_sim_count_from_zero();
-    boot_decide(&d);
+    boot(&d);
     boot_ops = flash_sim_ops();
     runs++;
     why = judge(c, &d);
@@ -301,11 +342,11 @@ static void recover(unsigned long c, int kind, int with_second)
         flash_sim_count_from_zero();
         if (!setjmp(cut)) {
             flash_sim_arm_cut(m, second_kind, second_seed(c, m), &cut);
-            boot_decide(&d);
+            boot(&d);
         }
         flash_sim_disarm();
         flash_sim_count_from_zero();
-        boot_decide(&d);
+        boot(&d);
         second_runs++;
         why = judge(c, &d);
         if (why)
@@ -367,7 +408,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: campaign [--journal-fill N] [--shard I/N] [--stride N] [--depth2 N]\n"
-            "                [--seed N] [--max-failures N]\n"
+            "                [--seed N] [--max-failures N] [--keep-statics]\n"
             "                [--only CUT [--kind atomic|torn] [--second M] [--verbose]]\n");
     exit(2);
 }
@@ -392,6 +433,7 @@ static void parse(int argc, char **argv)
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--verbose")) { opt.verbose = 1; continue; }
+        if (!strcmp(a, "--keep-statics")) { keep_statics = 1; continue; }
         if (!v) usage();
         i++;
         if (!strcmp(a, "--journal-fill")) opt.journal_fill = (unsigned)number(v);
@@ -439,13 +481,13 @@ static void run_one(unsigned long total)
         if (!setjmp(cut)) {
             flash_sim_arm_cut((unsigned long)opt.only_second, opt.only_second_kind,
                               second_seed(c, (unsigned long)opt.only_second), &cut);
-            boot_decide(&d);
+            boot(&d);
         }
         flash_sim_disarm();
         printf("-- second cut before operation %ld, boot:\n", opt.only_second);
         flash_sim_count_from_zero();
     }
-    boot_decide(&d);
+    boot(&d);
     why = judge(c, &d);
     printf("%s: %s\n", why ? "FAIL" : "ok", why ? why : "recovered");
     failures += why != NULL;
@@ -458,6 +500,7 @@ int main(int argc, char **argv)
     uint32_t rnd;
     const char *why;
 
+    statics_keep();   /* before any of the bootloader's code has run */
     parse(argc, argv);
     make_image(old_img, OLD_BODY, 1, 0x0001D001u);
     make_image(new_img, NEW_BODY, 2, 0x0002D002u);
@@ -515,8 +558,11 @@ int main(int argc, char **argv)
     }
 
     printf("campaign: %s journal-fill %u shard %u/%u: %lu operations (STAGED committed at %lu),"
-           " %lu recoveries, %lu after a second cut, %lu failures\n",
+           " %lu recoveries, %lu after a second cut, %lu failures; %lu boots, each with the"
+           " bootloader's statics reset (%lu bytes)\n",
            VARIANT, opt.journal_fill, opt.shard, opt.shards, total, committed_op, runs,
-           second_runs, failures);
+           second_runs, failures, statics_resets,
+           (unsigned long)(__stop_bootlogic_data - __start_bootlogic_data +
+                           __stop_bootlogic_bss - __start_bootlogic_bss));
     return failures ? 1 : 0;
 }

@@ -406,7 +406,8 @@ def _network(t: Table) -> Network:
 
 def _console(t: Table) -> Console:
     console = Console(ready=t.regex("ready", required=True), version=t.regex("version"),
-                      staged=t.regex("staged"), refused=t.regex("refused"))
+                      staged=t.regex("staged"), refused=t.regex("refused"),
+                      repair=t.regex("repair"), flash_failed=t.regex("flash_failed"))
     t.done()
     return console
 

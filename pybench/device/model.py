@@ -190,6 +190,8 @@ class Console:
     version: str | None = None       # captures the running version (group "version" or 1)
     staged: str | None = None        # the device says an upload is staged
     refused: str | None = None       # the device says an upload was refused
+    repair: str | None = None        # the bootloader repairs what it should not have had to
+    flash_failed: str | None = None  # the device says flash does not hold what it wrote
 
     def version_of(self, line: str) -> int | None:
         return version_in(self.version, line) if self.version else None

@@ -43,6 +43,18 @@ class CutMode(str, enum.Enum):
     BEFORE = "before"    # power fails just before operation N takes effect
     AFTER = "after"      # power fails just after operation N completed
     TORN = "torn"        # power fails during operation N: a torn erase or program
+    # Flash failures without a power cut (docs/powercut.md, "Flash failures"): operation
+    # N goes wrong in this way and the board runs on. The seed draws the bits.
+    SILENT = "silent"            # a program leaves some bits at 1, and says nothing
+    DROPPED = "dropped"          # the program or erase does not happen
+    DISTURB = "disturb"          # a program also clears a bit of the neighbouring word
+    WEAK_ERASE = "weak-erase"    # an erase leaves 0 bits in a few words
+    STUCK = "stuck"              # a bit stays 0 from now on, through erases
+
+    @property
+    def is_fault(self) -> bool:
+        """A flash failure, not a power cut: the board stays on."""
+        return self not in (CutMode.BEFORE, CutMode.AFTER, CutMode.TORN)
 
 
 @dataclass(frozen=True)

@@ -193,14 +193,21 @@ def _bridge(args: argparse.Namespace) -> int:
             port = TapPort(ns, f"pb-{args.netns}"[:15], f"{net.host}/{net.prefix_len}",
                            net.host_mac)
             try:
-                bridge = TapBridge(engine, port, recorder=b.recorder)
+                # A device that takes its address by DHCP gets it from the bench's
+                # server (the description's pool), served on the bridge itself.
+                bridge = TapBridge(engine, port, recorder=b.recorder, dhcp=b.host.dhcp)
                 where = net.address or "its DHCP address"
                 print(f"bridge: {device.name} at {where}, reach it from namespace "
                       f"{args.netns}, e.g.\n  ip netns exec {args.netns} curl "
                       f"http://{net.address or 'ADDRESS'}/", flush=True)
                 with contextlib.suppress(KeyboardInterrupt):
                     bridge.run(lambda: False, args.duration if args.duration else 1e9)
-                print(f"bridge: {bridge.frames_in} frames in, {bridge.frames_out} out")
+                dhcp = b.host.dhcp
+                leased = "" if dhcp is None else (
+                    f", {bridge.dhcp_frames} DHCP requests answered; leased "
+                    + (", ".join(f"{lease.ip} to {lease.mac}" for lease in
+                                 dhcp.leases.values() if lease.bound) or "nothing"))
+                print(f"bridge: {bridge.frames_in} frames in, {bridge.frames_out} out{leased}")
             finally:
                 port.close()
         return 0

@@ -51,6 +51,11 @@ class TftpError(Exception):
         self.code = code
         self.message = message
 
+    def __reduce__(self) -> tuple[type[TftpError], tuple[int | None, str]]:
+        # Copied with the host's state at every campaign snapshot, and pickled to workers:
+        # rebuilt from its fields, not from the formatted text in args.
+        return (TftpError, (self.code, self.message))
+
 
 class Op(int, enum.Enum):
     RRQ = 1

@@ -11,7 +11,7 @@ from pybench.engine.base import Engine
 from pybench.powercut.cutspec import CutPath, format_path, path_key
 from pybench.powercut.parallel import run_paths
 from pybench.powercut.plan import PlanOptions, plan_cuts
-from pybench.powercut.runner import CutResult, CutRunner, Golden, mark_joined
+from pybench.powercut.runner import Checks, CutResult, CutRunner, Golden, mark_joined
 from pybench.powercut.scenario import Scenario
 from pybench.powercut.settle import Spacing
 from pybench.powercut.shard import Shard, ShardSample
@@ -38,6 +38,7 @@ class CampaignConfig:
     dedup: bool = True                # False: run every recovery, even of a judged state
     repro: str = "pybench powercut"   # the command line a failure's --cut is appended to
     settings: dict[str, object] = field(default_factory=dict)  # for the reports
+    checks: Checks = field(default_factory=Checks)  # after each recovery (runner.Checks)
     shard: Shard | ShardSample | None = None  # only this part of the first-level plan
     run_paths: PathsRunner = run_paths  # -j workers here, or a cluster (cluster.py)
 
@@ -51,7 +52,7 @@ class CampaignResult:
 
     @property
     def golden_ok(self) -> bool:
-        return self.golden.judgement.verdict.value == "recovered-new"
+        return self.golden.ok
 
     @property
     def failures(self) -> list[CutResult]:
@@ -63,7 +64,7 @@ class CampaignResult:
 
 def make_runner(config: CampaignConfig, spacing: Spacing | None) -> CutRunner:
     return CutRunner(config.make_engine, config.make_scenario(), config.options, spacing,
-                     config.flash_dir, config.dedup)
+                     config.flash_dir, config.dedup, config.checks)
 
 
 def snapshot_spacing(config: CampaignConfig) -> Spacing:

@@ -4,6 +4,8 @@ The text form is what `pybench powercut --cut` takes and what every failure prin
 ``INDEX[:MODE[:PROGRESS[:SEED]]]`` per level, levels separated by commas, e.g.
 ``812:torn:0.25:3,40:before``: torn cut at golden operation 812, then a cut before
 operation 40 of the recovery run that follows (its trace counted from the power-on).
+A flash failure instead of a cut is ``INDEX:KIND[:SEED]`` (KIND silent, dropped,
+disturb, weak-erase or stuck), always alone: the board runs on after it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from pybench.engine.base import CutMode, PowerCut
 
 CutPath = tuple[PowerCut, ...]
 
-_MODE_ORDER = {CutMode.BEFORE: 0, CutMode.TORN: 1, CutMode.AFTER: 2}
+_MODE_ORDER = {mode: i for i, mode in enumerate(
+    (CutMode.BEFORE, CutMode.TORN, CutMode.AFTER, CutMode.SILENT, CutMode.DROPPED,
+     CutMode.DISTURB, CutMode.WEAK_ERASE, CutMode.STUCK))}
 
 
 def cut_key(cut: PowerCut) -> tuple[int, int, float, int]:
@@ -27,6 +31,8 @@ def path_key(path: CutPath) -> tuple[tuple[int, int, float, int], ...]:
 def format_cut(cut: PowerCut) -> str:
     if cut.mode is CutMode.TORN:
         return f"{cut.op_index}:torn:{cut.progress:g}:{cut.seed}"
+    if cut.mode.is_fault:
+        return f"{cut.op_index}:{cut.mode.value}:{cut.seed}"
     return f"{cut.op_index}:{cut.mode.value}"
 
 
@@ -52,6 +58,14 @@ def parse_cut(text: str) -> PowerCut:
             modes = ", ".join(m.value for m in CutMode)
             raise ValueError(f"cut {text!r}: mode {parts[1]!r} is not one of {modes}") from None
     progress, seed = 0.5, 0
+    if mode.is_fault:
+        if len(parts) > 3:
+            raise ValueError(f"cut {text!r}: a flash failure is INDEX:KIND[:SEED]")
+        try:
+            seed = int(parts[2], 0) if len(parts) > 2 else 0
+        except ValueError:
+            raise ValueError(f"cut {text!r}: seed {parts[2]!r} is not an integer") from None
+        return PowerCut(index, mode, seed=seed)
     try:
         if len(parts) > 2:
             progress = float(parts[2])
@@ -70,4 +84,8 @@ def parse_path(text: str) -> CutPath:
     levels = [p for p in text.split(",")]
     if not levels or any(not p.strip() for p in levels):
         raise ValueError(f"cut {text!r}: empty level (levels are separated by commas)")
-    return tuple(parse_cut(p) for p in levels)
+    path = tuple(parse_cut(p) for p in levels)
+    if len(path) > 1 and any(c.mode.is_fault for c in path):
+        raise ValueError(f"cut {text!r}: a flash failure is a path of its own (no power cut "
+                         "follows it)")
+    return path

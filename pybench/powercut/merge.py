@@ -105,7 +105,8 @@ def _result(rec: Mapping[str, Any]) -> CutResult:
         reason=str(rec["reason"]), phase=str(rec["phase"]), op=dict(rec["operation"]),
         recovery_ns=int(rec["recovery_ns"]), wall_s=float(rec["wall_s"]),
         state=str(rec["state"]), uart=str(rec.get("uart", "")),
-        flash_file=rec.get("flash"), ran=bool(rec.get("ran", False)))
+        flash_file=rec.get("flash"), ran=bool(rec.get("ran", False)),
+        repaired=str(rec.get("repaired", "")))
 
 
 def _no_engine() -> Engine:
@@ -158,6 +159,8 @@ def merged_json(result: CampaignResult, shards: Sequence[Mapping[str, Any]]) -> 
     """report.to_json of the rebuilt result, with each failing cut's source lines as its
     shard found them (the merge may run where the ELF files are not)."""
     data = report.to_json(result)
+    if "wear" in shards[0]["summary"]:   # the golden run's, which the merge has no trace of
+        data["summary"]["wear"] = shards[0]["summary"]["wear"]
     sources = {rec["cut"]: rec.get("source", []) for s in shards for rec in s["cuts"]
                if "source" in rec}
     for rec in data["cuts"]:
@@ -178,7 +181,9 @@ def merge(folders: Sequence[Path], out: Path) -> tuple[CampaignResult, list[Path
              out / "powercut.sarif"]
     files[0].write_text(json.dumps(data, indent=1) + "\n")
     files[1].write_text(report.to_junit(result))
-    files[2].write_text(report.to_html(result))
+    # The shards' flash.bin files are copied to out/cuts/ below: the page links there.
+    result.config.flash_dir = out / "cuts"
+    files[2].write_text(report.to_html(result, out))
     files[3].write_text(json.dumps(sarif.to_sarif(data), indent=1) + "\n")
     for folder in folders:   # failing cuts' flash.bin and uart.txt
         if (folder / "cuts").is_dir():

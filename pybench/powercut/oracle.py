@@ -18,6 +18,8 @@ Recovered means all of:
 
 Where things are (the bootloader, the slot the application runs from) comes from the
 device description the facts carry.
+- an update that must be refused (UpdateFacts.expect "old": a damaged image, say) leaves
+  the old image running and the application slot never erased or programmed.
 """
 
 from __future__ import annotations
@@ -44,13 +46,28 @@ class Verdict(str, enum.Enum):
     UNEXPECTED_NEW = "unexpected-new"      # never committed, yet the new image runs
     MIXED_SLOT = "mixed-slot"              # the slot matches neither image
     BOOT_DAMAGED = "bootloader-damaged"    # sector 0 changed
+    SLOT_ERASED = "slot-erased"            # slot erased or written for a refused update
+    # The stricter rules (rules.py), each its own verdict.
+    PROTECTED_WRITE = "protected-write"    # erase or program in a protected region
+    OVERWRITE = "overwrite"                # program into a word not erased
+    CHIP_REFUSED = "chip-refused"          # the flash interface refused an operation
+    BAD_ACCESS = "bad-access"              # access to memory the chip lacks
+    BOOT_LOOP = "boot-loop"                # resets again and again, never ready
+    UNFINISHED = "unfinished"              # journal still STAGED/COPIED once judged
+    WRITES_ON_BOOT = "writes-on-boot"      # flash written on a boot with nothing pending
+    UNSTABLE = "unstable"                  # a later boot ran another image, or none
+    APP_RESET = "app-reset"                # the application reset while soaking
+    REPAIRED = "repaired"                  # recovered only through a repair path
+                                           # (a failure with --repair-fails)
+    REPORTED = "reported"                  # a bit stuck at 0 left nothing installable,
+                                           # and the device said so (flash failures)
     TIMEOUT = "timeout"                    # still busy outside the bootloader at the bound
     CUT_MISSED = "cut-missed"              # the cut's operation never came (a bench error)
     ENGINE_ERROR = "engine-error"          # the emulator itself failed (a bench error)
 
     @property
     def ok(self) -> bool:
-        return self in (Verdict.RECOVERED_OLD, Verdict.RECOVERED_NEW)
+        return self in (Verdict.RECOVERED_OLD, Verdict.RECOVERED_NEW, Verdict.REPORTED)
 
 
 @dataclass(frozen=True)
@@ -61,6 +78,7 @@ class UpdateFacts:
     new_image: bytes     # the image being installed
     boot: bytes          # the bootloader region as the factory programmed it
     device: Device       # where things are, and what the metadata means
+    expect: str = "new"  # "new": the update installs; "old": it must be refused
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,8 @@ class Observation:
     elapsed_ns: int         # virtual time from the last power-on to the end of the run
     bound_ns: int
     committed: bool         # see commit_point() and holds_commit()
+    slot_written: bool = False  # the application slot was erased or programmed since
+                                # the update began (judged when the update must be refused)
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,17 @@ class Judgement:
     verdict: Verdict
     reason: str
     running: str | None = None   # "old", "new" or None
+
+
+def expected(facts: UpdateFacts) -> Verdict:
+    """The verdict the golden run must end with."""
+    return Verdict.RECOVERED_OLD if facts.expect == "old" else Verdict.RECOVERED_NEW
+
+
+def writes_slot(ops: Sequence[FlashOp], facts: UpdateFacts) -> bool:
+    """Any erase or program in the application slot."""
+    slot = facts.device.layout.app_slot
+    return any(op.addr in slot for op in ops)
 
 
 def commit_point(trace: Sequence[FlashOp], initial: bytes, facts: UpdateFacts) -> int | None:
@@ -121,6 +152,10 @@ def judge(obs: Observation, facts: UpdateFacts) -> Judgement:
     if obs.boot != facts.boot:
         at = boot.addr + _first_difference(obs.boot, facts.boot)
         return Judgement(Verdict.BOOT_DAMAGED, f"bootloader sector changed (first at 0x{at:08x})")
+    refused = facts.expect == "old"
+    if refused and obs.slot_written:
+        return Judgement(Verdict.SLOT_ERASED, "application slot erased or programmed for an "
+                                              "update that must be refused")
     if obs.cpu.in_fault_handler or obs.cpu.lockup:
         what = "locked up" if obs.cpu.lockup else f"in fault handler (IPSR {obs.cpu.ipsr})"
         return Judgement(Verdict.BRICKED, f"CPU {what} at pc 0x{obs.cpu.pc:08x}")
@@ -141,9 +176,12 @@ def judge(obs: Observation, facts: UpdateFacts) -> Judgement:
         at = lay.app_slot.addr + _first_difference(obs.slot, facts.new_image)
         return Judgement(Verdict.MIXED_SLOT, "application slot matches neither image "
                                              f"(differs from the new one at 0x{at:08x})")
-    if holds == "old" and obs.committed:
+    if holds == "old" and obs.committed and not refused:
         return Judgement(Verdict.LOST_UPDATE, "update was committed but the old image runs",
                          holds)
+    if holds == "new" and refused:
+        return Judgement(Verdict.UNEXPECTED_NEW, "an update that must be refused was "
+                                                 "installed", holds)
     if holds == "new" and not obs.committed:
         return Judgement(Verdict.UNEXPECTED_NEW, "update was never committed but the new "
                                                  "image runs", holds)

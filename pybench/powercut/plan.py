@@ -55,6 +55,9 @@ class PlanOptions:
     phases: frozenset[Phase] | None = None   # None: every phase
     depth: int = 1                           # 1: no cuts during recovery
     depth_samples: int = 8                   # most follow-up cuts per recovery run
+    # Flash failures instead of power cuts (CutMode.is_fault): the plan's operations get
+    # each failure that applies to them, and no cut.
+    faults: tuple[CutMode, ...] = ()
     # Not options of the plan itself: the device (its layout and metadata say where the
     # records and phases are), and the flash when the trace started, for `states`.
     device: Device | None = field(default=None, compare=False, repr=False)
@@ -74,6 +77,7 @@ class PlanOptions:
             "torn_seeds": self.torn_seeds,
             "phases": sorted(p.value for p in self.phases) if self.phases else "all",
             "depth": self.depth, "depth_samples": self.depth_samples,
+            **({"faults": [f.value for f in self.faults]} if self.faults else {}),
         }
 
 
@@ -172,6 +176,29 @@ def torn_cuts(ops: Iterable[int], progress: Sequence[float], per: int,
     return out
 
 
+# Which operations each flash failure changes (platforms/stm32f4_flash_rules.py).
+FAULT_APPLIES = {
+    CutMode.SILENT: (FlashOpKind.PROGRAM,),
+    CutMode.DROPPED: (FlashOpKind.PROGRAM, FlashOpKind.ERASE),
+    CutMode.DISTURB: (FlashOpKind.PROGRAM,),
+    CutMode.WEAK_ERASE: (FlashOpKind.ERASE,),
+    CutMode.STUCK: (FlashOpKind.PROGRAM, FlashOpKind.ERASE),
+}
+
+
+def fault_cuts(ops: Iterable[FlashOp], faults: Sequence[CutMode], seed: int
+               ) -> list[PowerCut]:
+    """Each failure that applies at each operation; its bits' seed from the plan seed."""
+    out = []
+    for op in ops:
+        for kind in faults:
+            if op.kind in FAULT_APPLIES[kind]:
+                s = random.Random(f"powercut-fault:{seed}:{op.index}:{kind.value}"
+                                  ).randrange(1 << 31)
+                out.append(PowerCut(op.index, kind, seed=s))
+    return sorted(out, key=cut_key)
+
+
 def plan_cuts(trace: Sequence[FlashOp], options: PlanOptions) -> list[PowerCut]:
     """The first-level cuts of a campaign, sorted along the trace, without duplicates."""
     if options.kind is PlanKind.EXHAUSTIVE:
@@ -188,6 +215,9 @@ def plan_cuts(trace: Sequence[FlashOp], options: PlanOptions) -> list[PowerCut]:
     if options.phases is not None:
         lay = options.the_device.layout
         base = [c for c in base if phase_of(by_index[c.op_index], lay) in options.phases]
+    if options.faults:
+        return fault_cuts([by_index[i] for i in sorted({c.op_index for c in base})],
+                          options.faults, options.seed)
     cuts = set(base)
     if options.torn:
         ops = sorted({c.op_index for c in base})

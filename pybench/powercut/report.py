@@ -6,12 +6,13 @@ from __future__ import annotations
 import collections
 import html
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 from pybench.engine.base import CutMode
-from pybench.powercut import sarif
+from pybench.powercut import sarif, wear
 from pybench.powercut import templates as T
 from pybench.powercut.bands import phase_runs
 from pybench.powercut.campaign import CampaignResult
@@ -22,7 +23,8 @@ from pybench.powercut.runner import CutResult
 
 PHASE_COLOURS = {Phase.STAGING: "#f4b400", Phase.METADATA: "#9c27b0",
                  Phase.COPY_DOWN: "#2196f3", Phase.BOOT: "#000000", Phase.OTHER: "#9e9e9e"}
-VERDICT_COLOURS = {"recovered-old": "#64b5f6", "recovered-new": "#2e7d32", "failed": "#d32f2f"}
+VERDICT_COLOURS = {"recovered-old": "#64b5f6", "recovered-new": "#2e7d32", "reported": "#f9a825",
+                   "failed": "#d32f2f"}
 
 
 def _colour_class(verdict: Verdict) -> str:
@@ -40,6 +42,8 @@ def cut_record(result: CampaignResult, n: int, r: CutResult) -> dict[str, Any]:
     }
     if first.mode is CutMode.TORN:
         rec |= {"progress": first.progress, "seed": first.seed}
+    if r.repaired:
+        rec["repaired"] = r.repaired
     if not r.verdict.ok:
         rec |= {"uart": r.uart, "flash": r.flash_file, "source": _sources(result, r)}
     return rec
@@ -57,10 +61,16 @@ def _sources(result: CampaignResult, r: CutResult) -> list[dict[str, Any]]:
 
 def summary(result: CampaignResult) -> dict[str, Any]:
     counts = collections.Counter(r.verdict.value for r in result.results)
+    golden_failed = not result.golden_ok
     return {
-        "cuts": len(result.results), "failures": len(result.failures),
+        # A golden run that did not end as expected is a failure of its own: the campaign
+        # made no cuts, and a CI reading these counts must not show it green.
+        "cuts": len(result.results), "failures": len(result.failures) + golden_failed,
+        "golden_failed": golden_failed,
         "joined": sum(r.joined for r in result.results),
         "recoveries_run": sum(r.ran for r in result.results),
+        "repaired": sum(bool(r.repaired) for r in result.results),
+        "wear": wear.wear(result.golden.trace, updates=max(1, len(result.golden.links))),
         "verdicts": dict(sorted(counts.items())), "wall_s": round(result.wall_s, 3),
         "cuts_per_s": round(len(result.results) / max(result.wall_s, 1e-9), 2),
     }
@@ -81,8 +91,10 @@ def to_json(result: CampaignResult) -> dict[str, Any]:
 
 
 def to_junit(result: CampaignResult) -> str:
-    suite = ET.Element("testsuite", name="powercut", tests=str(len(result.results)),
-                       failures=str(len(result.failures)), errors="0",
+    golden_failed = not result.golden_ok
+    suite = ET.Element("testsuite", name="powercut",
+                       tests=str(len(result.results) + golden_failed),
+                       failures=str(len(result.failures) + golden_failed), errors="0",
                        time=f"{result.wall_s:.3f}")
     props = ET.SubElement(suite, "properties")
     for name, value in [("seed", result.config.options.seed),
@@ -107,10 +119,14 @@ def to_junit(result: CampaignResult) -> str:
 
 # --- HTML -----------------------------------------------------------------------------
 WIDTH, LEFT, RIGHT, BAND_Y, BAND_H, ROW_H = 960, 70, 20, 20, 16, 18
-ROWS = (CutMode.BEFORE, CutMode.TORN, CutMode.AFTER)
+POWER_ROWS = (CutMode.BEFORE, CutMode.TORN, CutMode.AFTER)
 
 
 def _svg(result: CampaignResult) -> str:
+    # A row per cut mode; a flash-failure campaign has a row per failure kind instead.
+    faults = [m for m in CutMode if m.is_fault and any(r.path[0].mode is m
+                                                        for r in result.results)]
+    rows = tuple(faults) or POWER_ROWS
     trace = result.golden.trace
     lay = result.golden.facts.device.layout
     n = max(1, len(trace))
@@ -133,12 +149,12 @@ def _svg(result: CampaignResult) -> str:
     levels = max((len(r.path) for r in result.results), default=1)
     axis = [T.TEXT.format(x=LEFT - 6, y=BAND_Y + 12, anchor="end", text="phase")]
     for d in range(levels):
-        for k, mode in enumerate(ROWS):
-            y = top + (d * len(ROWS) + k) * ROW_H
+        for k, mode in enumerate(rows):
+            y = top + (d * len(rows) + k) * ROW_H
             label = mode.value if d == 0 else f"{mode.value} (then depth {d + 1})"
             axis.append(T.TEXT.format(x=LEFT - 6, y=y + 4, anchor="end",
                                       text=html.escape(label if d == 0 else f"d{d + 1}")))
-    bottom = top + levels * len(ROWS) * ROW_H
+    bottom = top + levels * len(rows) * ROW_H
     axis.append(T.LINE.format(x1=LEFT, y1=bottom, x2=WIDTH - RIGHT, y2=bottom))
     for i in range(0, n, max(1, n // 10)):
         axis.append(T.TEXT.format(x=x_of(i), y=bottom + 14, anchor="middle", text=str(i)))
@@ -147,7 +163,7 @@ def _svg(result: CampaignResult) -> str:
     marks = []
     for r in result.results:
         first = r.path[0]
-        row = (len(r.path) - 1) * len(ROWS) + ROWS.index(first.mode)
+        row = (len(r.path) - 1) * len(rows) + rows.index(first.mode)
         title = f"{format_path(r.path)} [{r.phase}]: {r.verdict.value}"
         marks.append(T.MARK.format(x=x_of(first.op_index), y=top + row * ROW_H,
                                    r=4 if r.verdict.ok else 5,
@@ -157,7 +173,9 @@ def _svg(result: CampaignResult) -> str:
                         axis="\n".join(axis), marks="\n".join(marks))
 
 
-def to_html(result: CampaignResult) -> str:
+def to_html(result: CampaignResult, folder: Path | None = None) -> str:
+    """The report page; `folder`: where it is written, for links to the flash.bin files
+    (kept under the campaign's flash_dir)."""
     data = to_json(result)
     settings = {"seed": data["seed"], **data["options"], **data["settings"]}
     rows = "\n".join(T.SETTING_ROW.format(name=html.escape(str(k)), value=html.escape(str(v)))
@@ -167,6 +185,8 @@ def to_html(result: CampaignResult) -> str:
             ("cuts", s["cuts"]), ("failures", s["failures"]),
             ("joined a judged state", s["joined"]),
             ("recoveries run", s["recoveries_run"]),
+            ("recovered through a repair path", s["repaired"]),
+            ("wear", wear.describe(s["wear"]).removeprefix("wear: ")),
             *s["verdicts"].items(), ("wall time", f"{s['wall_s']} s ({s['cuts_per_s']} cuts/s)")]
     summary_rows = "\n".join(T.SUMMARY_ROW.format(name=html.escape(str(k)),
                                                   value=html.escape(str(v))) for k, v in summ)
@@ -175,12 +195,16 @@ def to_html(result: CampaignResult) -> str:
     legend += "".join(T.LEGEND_ITEM.format(colour=c, name=html.escape(v))
                       for v, c in VERDICT_COLOURS.items())
     failures = result.failures
+    flash_dir = result.config.flash_dir
+    cuts = ""
+    if flash_dir is not None and folder is not None:
+        cuts = Path(os.path.relpath(flash_dir.resolve(), folder.resolve())).as_posix() + "/"
     if failures:
         frows = "\n".join(T.FAILURE_ROW.format(
             cut=html.escape(format_path(r.path)), phase=html.escape(r.phase),
             verdict=html.escape(r.verdict.value), reason=html.escape(r.reason),
             repro=html.escape(result.repro(r.path)), uart=html.escape(r.uart),
-            flash=(f'<a href="{html.escape(r.flash_file)}">flash.bin</a>'
+            flash=(f'<a href="{html.escape(cuts + r.flash_file)}">flash.bin</a>'
                    if r.flash_file else "-")) for r in failures)
         failure_html = T.FAILURE_TABLE.format(rows=frows)
     else:
@@ -204,6 +228,6 @@ def write_reports(result: CampaignResult, folder: Path) -> list[Path]:
     data = to_json(result)
     out[0].write_text(json.dumps(data, indent=1) + "\n")
     out[1].write_text(to_junit(result))
-    out[2].write_text(to_html(result))
+    out[2].write_text(to_html(result, folder))
     out[3].write_text(json.dumps(sarif.to_sarif(data), indent=1) + "\n")
     return out

@@ -12,16 +12,17 @@ power-on whose flash agrees on those sectors takes its outcome without running
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pybench.device import metadata
-from pybench.device.model import Layout
-from pybench.engine.base import CutMode, Engine, FlashOp
+from pybench.device.model import Layout, MetadataKind
+from pybench.engine.base import CutMode, Engine, FlashOp, PowerCut
 from pybench.errors import BenchError
-from pybench.powercut import oracle, states
+from pybench.powercut import oracle, rules, states
 from pybench.powercut.cutspec import CutPath, format_path
 from pybench.powercut.judged import JudgedStates
 from pybench.powercut.oracle import Judgement, UpdateFacts, Verdict
@@ -43,6 +44,16 @@ SLOW_MAX_MARKS = 24
 SLOW_EVERY_NS = 50_000_000
 
 
+@dataclass(frozen=True)
+class Checks:
+    """What is checked after a recovery besides the image it ends on (rules.py)."""
+
+    reboots: bool = True       # boot again (reset, power cycle): nothing written, same image
+    soak_ns: int = 0           # after the power cycle's ready line, run this long: no reset
+    repair: str = ""           # regex of console lines that show a repair path ("": none)
+    repair_fails: bool = False  # a recovery through a repair path is a failure (repaired)
+
+
 @dataclass
 class Snap:
     step: int            # index into the steps (len(steps): the final wait for ready)
@@ -50,6 +61,17 @@ class Snap:
     engine: object
     world: object        # the scenario's state
     mark: bool = False   # taken inside a step (thinned), not at its start
+
+
+@dataclass(frozen=True)
+class LinkFacts:
+    """One update of a chain (chain.py; a campaign without --chain has one): from which
+    flash operation of the golden trace on its cuts are its own, what it must do, and
+    where along the trace it became committed (oracle.commit_point)."""
+
+    start: int
+    facts: UpdateFacts
+    commit: int | None
 
 
 @dataclass
@@ -61,6 +83,20 @@ class Golden:
     judgement: Judgement
     uart: str
     commit: int | None          # oracle.commit_point() along the trace
+    links: list[LinkFacts] = field(default_factory=list)
+
+    def link_of(self, op_index: int) -> int:
+        """The link a cut at this operation belongs to."""
+        k = 0
+        for i, link in enumerate(self.links):
+            if link.start <= op_index:
+                k = i
+        return k
+
+    @property
+    def ok(self) -> bool:
+        """Ended as the update must: the new image installed, or the old one kept."""
+        return self.judgement.verdict is oracle.expected(self.facts)
 
     @property
     def digest(self) -> str:
@@ -85,6 +121,7 @@ class CutResult:
     uart: str                  # console from that power-on on
     followups: list[CutPath] = field(default_factory=list)
     flash_file: str | None = None
+    repaired: str = ""         # the console line of a repair path the recovery took
     joined: bool = False       # an earlier cut judged the same state (set by the campaign)
     ran: bool = False          # its last recovery was run here, not taken from a judged
                                # state this worker had seen (depends on -j: speed only)
@@ -121,6 +158,7 @@ class _Outcome:
     uart: str
     final_flash: bytes
     recovery_trace: list[FlashOp]   # of the level where the path ended
+    repaired: str = ""              # a console line of the bootloader's repair path
 
 
 def flash_image(engine: Engine, lay: Layout) -> bytes:
@@ -132,14 +170,14 @@ def committed_in(flash: bytes, facts: UpdateFacts) -> bool:
 
 
 def observe(engine: Engine, facts: UpdateFacts, ready: bool, t0: int, bound_ns: int,
-            committed: bool) -> oracle.Observation:
+            committed: bool, slot_written: bool = False) -> oracle.Observation:
     lay = facts.device.layout
     slot_len = max(len(facts.old_image), len(facts.new_image))
     return oracle.Observation(
         boot=engine.read_flash(lay.boot.addr, lay.boot.size),
         slot=engine.read_flash(lay.app_slot.addr, slot_len),
         cpu=engine.cpu_state(), ready=ready, elapsed_ns=engine.now_ns - t0,
-        bound_ns=bound_ns, committed=committed,
+        bound_ns=bound_ns, committed=committed, slot_written=slot_written,
     )
 
 
@@ -148,7 +186,8 @@ class CutRunner:
 
     def __init__(self, make_engine: Callable[[], Engine], scenario: Scenario,
                  options: PlanOptions, spacing: Spacing | None = None,
-                 flash_dir: Path | None = None, dedup: bool = True) -> None:
+                 flash_dir: Path | None = None, dedup: bool = True,
+                 checks: Checks | None = None) -> None:
         self.engine = CutEngine(make_engine())
         self.scenario = scenario
         self.options = replace(options, device=scenario.device)
@@ -156,19 +195,26 @@ class CutRunner:
         self.spacing = spacing      # where marks start (None: at step starts only)
         self.flash_dir = flash_dir
         self.dedup = dedup          # False: run every recovery (to check the dedup)
+        self.checks = checks or Checks()
         # Each sector as (offset in a flash image, size).
         self.sectors = [(a - lay.FLASH_BASE_ADDR, n)
                         for a, n in zip(lay.sector_addrs, lay.sector_sizes, strict=True)]
         self.judged: JudgedStates[_Outcome | _Passage] = JudgedStates(self.sectors)
+        self.cut_flash = b""            # the flash at the last power-on after a cut
         self.golden = self._golden()
+        self.link = 0
+        self.commit = self.golden.commit
 
     # --- the golden run ---------------------------------------------------------------
     def _golden(self) -> Golden:
         eng, sc = self.engine, self.scenario
         sc.prepare(eng)
         facts = sc.facts(eng)
+        self.golden_facts = facts
         initial = flash_image(eng, self.layout)
         eng.reset_trace()
+        ev0 = self.golden_ev0 = len(eng.events())
+        trace: list[FlashOp] | None = None
         snaps: list[Snap] = []
         steps = sc.steps()
         judgement: Judgement | None = None
@@ -191,7 +237,10 @@ class CutRunner:
 
         commit: int | None = None
         settled = False
+        starts: dict[int, tuple[int, bytes]] = {}   # link -> (first operation, flash)
         for i in range(len(steps) + 1):
+            if i < len(steps) and steps[i].link is not None:
+                starts[steps[i].link] = (eng.flash_op_count(), flash_image(eng, self.layout))
             snaps.append(Snap(i, eng.flash_op_count(), eng.snapshot(), sc.save()))
             resumable = i == len(steps) or steps[i].resumable
             if resumable and spacing:
@@ -201,12 +250,17 @@ class CutRunner:
                     steps[i].run(eng)
                 else:
                     ready = wait_ready(eng, sc.state, SETTLE, sc.ready, sc.bound_ns,
-                                       sc.run_until(eng))
-                    commit = oracle.commit_point(eng.flash_trace(), initial, facts)
+                                       sc.run_until(eng), self._looping(len(eng.events())))
+                    trace = list(eng.flash_trace())
+                    commit = oracle.commit_point(trace, initial, facts)
                     settled = True
-                    obs = observe(eng, facts, ready, int(sc.state[SETTLE]["t0"]), sc.bound_ns,
-                                  commit is not None)
-                    judgement = oracle.judge(obs, facts)
+                    eng.marks(None)
+                    last = starts.get(len(sc.links) - 1, (0, b""))[0]
+                    judgement = self.judge_run(ready, int(sc.state[SETTLE]["t0"]), ev0,
+                                               commit is not None, initial, trace, since=last,
+                                               segments=_segments(initial, trace, starts))
+                    if judgement.verdict.ok and self.checks.reboots:
+                        judgement, _ = self._reboots(judgement)
             except StepFailed as e:
                 judgement = Judgement(Verdict.BRICKED, f"step {steps[i].name}: {e}")
             except PowerFailed:
@@ -216,14 +270,32 @@ class CutRunner:
             if judgement is not None:
                 break
         assert judgement is not None
-        trace = list(eng.flash_trace())
+        if trace is None:
+            trace = list(eng.flash_trace())
         if not settled:
             commit = oracle.commit_point(trace, initial, facts)
+        links = [LinkFacts(0, facts, commit)]
+        if len(sc.links) > 1:
+            links = []
+            for k in range(len(sc.links)):
+                if k not in starts:   # the golden run ended before this link
+                    break
+                start, flash = starts[k]
+                link_facts = sc.link_facts(eng, k)
+                links.append(LinkFacts(start, link_facts, oracle.commit_point(
+                    [op for op in trace if op.index >= start], flash, link_facts)))
         return Golden(trace, snaps, initial, facts, judgement, eng.uart().text[uart_start:],
-                      commit)
+                      commit, links)
+
+    def _select_link(self, op_index: int) -> int:
+        """Judge the cuts at this operation by its link's facts; returns the link."""
+        k = self.golden.link_of(op_index)
+        link = self.golden.links[k]
+        self.golden_facts, self.commit = link.facts, link.commit
+        return k
 
     def golden_ok(self) -> bool:
-        return self.golden.judgement.verdict is Verdict.RECOVERED_NEW
+        return self.golden.ok
 
     def plan_options(self) -> PlanOptions:
         return replace(self.options, initial_flash=self.golden.initial_flash)
@@ -260,7 +332,7 @@ class CutRunner:
         def what(op: FlashOp) -> tuple[object, ...]:
             return (op.kind, op.addr, op.size, op.value)
 
-        replayed = self.engine.flash_ops_since(start)
+        replayed = self.engine.flash_ops_since(start)[: cut + 1 - start]
         golden = self.golden.trace[start : cut + 1]
         for op, want in zip(replayed, golden, strict=False):
             if what(op) != what(want):
@@ -278,6 +350,9 @@ class CutRunner:
         phase = phase_of(golden_op, self.layout).value if golden_op else "?"
         op_info: dict[str, object] = {} if golden_op is None else {
             "kind": golden_op.kind.value, "addr": golden_op.addr, "sector": golden_op.sector}
+        self.link = self._select_link(path[0].op_index)
+        if path[0].mode.is_fault:
+            return self._run_fault(path, phase, op_info, started)
         try:
             if golden_op is None or not self._run_to_first_cut(path):
                 return CutResult(path, Verdict.CUT_MISSED, "the cut's operation never happened",
@@ -294,7 +369,87 @@ class CutRunner:
         followups = plan_followups(path, outcome.recovery_trace, self.options)
         return CutResult(path, outcome.judgement.verdict, outcome.judgement.reason, phase,
                          op_info, outcome.recovery_ns, time.perf_counter() - started, state,
-                         uart, followups, flash_file, ran=ran)
+                         uart, followups, flash_file, outcome.repaired, ran=ran)
+
+    # --- a flash failure -------------------------------------------------------------
+    def _run_fault(self, path: CutPath, phase: str, op_info: dict[str, object],
+                   started: float) -> CutResult:
+        """Restore, arm the failure, and carry the whole update on to its end (the board
+        stays on): the steps left, the wait for ready, then the same judgement as the
+        golden run's. A step that fails (the device refused the upload: it noticed) is
+        followed by a power cycle, and the board is judged after it."""
+        eng, sc, fault = self.engine, self.scenario, path[0]
+        facts = self.golden_facts
+
+        def result(judgement: Judgement, uart: str, ns: int = 0, flash: bytes = b"",
+                   repaired: str = "") -> CutResult:
+            flash_file = None
+            if not judgement.verdict.ok and flash and self.flash_dir is not None:
+                flash_file = self._save_flash(path, flash, uart)
+            return CutResult(path, judgement.verdict, judgement.reason, phase, op_info, ns,
+                             time.perf_counter() - started, "", uart, [], flash_file,
+                             repaired, ran=True)
+
+        if fault.op_index >= len(self.golden.trace):
+            return result(Judgement(Verdict.CUT_MISSED, "the failure's operation never "
+                                    "happened"), "")
+        snap = self._nearest(fault.op_index)
+        try:
+            sc.restore(eng, snap.engine, snap.world)
+            text0 = len(eng.uart().text)
+            eng.arm_power_cut(fault)
+            refused = ""
+            try:
+                try:
+                    for step in sc.steps()[snap.step :]:
+                        step.run(eng)
+                except StepFailed as e:
+                    refused = str(e)
+                if refused:
+                    # The device refused the update: a user powers it off and on again.
+                    sc.power_lost(eng)
+                    eng.power_on()
+                    sc.state.pop(SETTLE, None)
+                ready = wait_ready(eng, sc.state, SETTLE, sc.ready, sc.bound_ns,
+                                   sc.run_until(eng), self._looping(self.golden_ev0))
+            finally:
+                eng.arm_power_cut(None)
+            t0 = int(sc.state[SETTLE]["t0"])
+            trace = list(eng.flash_trace())
+            if len(trace) <= fault.op_index:
+                return result(Judgement(Verdict.CUT_MISSED, "the failure's operation never "
+                                        "happened"), eng.uart().text[text0:])
+            self._check_replay(snap.trace_len, fault.op_index)
+            golden_commit = self.commit
+            final = self.cut_flash = flash_image(eng, self.layout)   # for --export
+            committed = (golden_commit is not None and golden_commit < fault.op_index) \
+                or committed_in(final, facts)
+            judgement = self.judge_run(ready, t0, self.golden_ev0, committed,
+                                       self.golden.initial_flash, trace, fault=True,
+                                       since=self.golden.links[self.link].start)
+            uart = eng.uart().text[text0:]
+            if judgement.verdict.ok and self.checks.reboots:
+                judgement, more = self._reboots(judgement)
+                uart += more
+        except PowerFailed:
+            return result(Judgement(Verdict.ENGINE_ERROR, "power failed with no cut armed"),
+                          eng.uart().text[-4000:])
+        except (BenchError, ValueError, RuntimeError, AssertionError) as e:
+            return result(Judgement(Verdict.ENGINE_ERROR, f"{type(e).__name__}: {e}"),
+                          eng.uart().text[-4000:])
+        if refused and judgement.verdict.ok:
+            judgement = replace(judgement, reason=f"{judgement.reason} (after the device "
+                                                  f"refused the update: {refused})")
+        repaired = self._repair_line(uart)
+        judgement = fault_verdict(judgement, fault, uart, facts)
+        return result(judgement, uart, eng.now_ns - t0, final if not judgement.verdict.ok
+                      else b"", repaired)
+
+    def _repair_line(self, uart: str) -> str:
+        if not self.checks.repair:
+            return ""
+        rx = re.compile(self.checks.repair)
+        return next((line for line in uart.splitlines() if rx.search(line)), "")
 
     def _recover(self, path: CutPath) -> tuple[_Outcome, str, str, bool]:
         """From the board off after path[0]: power-ons, later cuts, the verdict.
@@ -302,16 +457,18 @@ class CutRunner:
         Every level's run is watched: the flash sectors it depended on name its state, and
         a later power-on that agrees on them takes what followed without running: the
         verdict for the last level, the flash the next cut left for the others."""
-        eng, facts, judged = self.engine, self.golden.facts, self.judged
-        commit = self.golden.commit
+        eng, facts, judged = self.engine, self.golden_facts, self.judged
+        commit = self.commit
         committed = commit is not None and commit < path[0].op_index
         first_state = ""
         uart_parts: list[str] = []
         ran = False
+        slot_written = False     # by an earlier level of this path
         for level in range(len(path)):
             flash = flash_image(eng, self.layout)
+            self.cut_flash = flash      # what the last cut left, for --export
             committed = committed or committed_in(flash, facts)
-            rest = format_path(path[level + 1 :])
+            rest = f"{self.link}|" + format_path(path[level + 1 :])
             digests = judged.digests(flash)
             found = judged.find(digests, rest, committed) if self.dedup else None
             if found is not None and isinstance(found[1], _Outcome) \
@@ -324,12 +481,17 @@ class CutRunner:
                 first_state = first_state or found[0]
                 step = found[1]
             else:
-                step, depended = self._run_level(path, level, committed)
+                step, depended = self._run_level(path, level, committed, flash)
                 name = judged.add(digests, depended, rest, committed, self._kept(step))
                 first_state = first_state or name
             ran = found is None
             if isinstance(step, _Outcome):
+                if slot_written and facts.expect == "old" and step.judgement.verdict.ok:
+                    step = replace(step, judgement=Judgement(
+                        Verdict.SLOT_ERASED, "application slot erased or programmed for an "
+                        "update that must be refused (by a recovery that power cut short)"))
                 return step, first_state, "".join(uart_parts) + step.uart, ran
+            slot_written = slot_written or oracle.writes_slot(step.ops, facts)
             if found is not None:      # the flash the next cut left, as the judged run did
                 after = step.apply(flash, self.layout)
                 base = self.layout.FLASH_BASE_ADDR
@@ -350,21 +512,23 @@ class CutRunner:
         return replace(step, final_flash=b"",
                        recovery_trace=step.recovery_trace if self.options.depth > 1 else [])
 
-    def _run_level(self, path: CutPath, level: int, committed: bool
+    def _run_level(self, path: CutPath, level: int, committed: bool, flash: bytes
                    ) -> tuple[_Outcome | _Passage, frozenset[int] | None]:
         """Power on and run (watched) until the verdict, or until the next cut fires; what
         followed, and the flash sectors the run depended on."""
-        eng, sc, facts = self.engine, self.scenario, self.golden.facts
+        eng, sc = self.engine, self.scenario
         sc.power_lost(eng)
         eng.reset_trace()
         nxt = path[level + 1] if level + 1 < len(path) else None
         eng.watch_flash()
+        ev0 = len(eng.events())
         eng.power_on()
         t0, text0 = eng.now_ns, len(eng.uart().text)
         eng.arm_power_cut(nxt)
         state: dict[str, object] = {}
         try:
-            ready = wait_ready(eng, state, SETTLE, sc.ready, sc.bound_ns, sc.run_until(eng))
+            ready = wait_ready(eng, state, SETTLE, sc.ready, sc.bound_ns, sc.run_until(eng),
+                               self._looping(ev0))
         except PowerFailed:
             depended = eng.flash_depended()
             trace = list(eng.flash_trace())
@@ -372,21 +536,115 @@ class CutRunner:
                 raise BenchError(f"level {level + 2}: power failed away from its cut") from None
             cut_op = trace[-1]
             done = trace if nxt.mode is CutMode.AFTER else trace[:-1]
+            uart = eng.uart().text[text0:]
+            # The rules hold for a recovery that a cut interrupts too: what it did up to
+            # the cut may already break one (a protected write, a refused operation).
+            found = rules.event_rules(eng.events()[ev0:], True) \
+                or rules.trace_rules(done, flash, self.layout)
+            if found is not None:
+                found = replace(found, reason=f"{found.reason} (in the recovery the cut at "
+                                              f"level {level + 2} interrupted)")
+                return _Outcome(found, eng.now_ns - t0, uart, flash_image(eng, self.layout),
+                                trace), depended
             torn = (cut_op.addr, eng.read_flash(cut_op.addr, cut_op.size)) \
                 if nxt.mode is CutMode.TORN else None
-            return _Passage(eng.uart().text[text0:], done, torn), depended
+            return _Passage(uart, done, torn), depended
         finally:
             eng.arm_power_cut(None)
+        trace = list(eng.flash_trace())
+        recovery_ns, uart = eng.now_ns - t0, eng.uart().text[text0:]
         if nxt is not None:
             judgement = Judgement(Verdict.CUT_MISSED,
                                   f"recovery never reached the cut at level {level + 2}")
         else:
-            judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed),
-                                     facts)
+            judgement = self.judge_run(ready, t0, ev0, committed, flash, trace)
+            if judgement.verdict.ok and self.checks.reboots:
+                judgement, more = self._reboots(judgement)
+                uart += more
         depended = eng.flash_depended()
-        return _Outcome(judgement, eng.now_ns - t0, eng.uart().text[text0:],
-                        flash_image(eng, self.layout),
-                        list(eng.flash_trace())), depended
+        repaired = self._repair_line(uart)
+        if repaired and self.checks.repair_fails and judgement.verdict.ok:
+            judgement = Judgement(Verdict.REPAIRED, f"recovered through the bootloader's "
+                                                    f"repair path: {repaired!r}")
+        return _Outcome(judgement, recovery_ns, uart, flash_image(eng, self.layout), trace,
+                        repaired), depended
+
+    def _looping(self, ev0: int) -> Callable[[], bool]:
+        """A stop condition: the board has reset often enough to call it a boot loop, or
+        touched memory the chip lacks (either verdict is settled: rules.event_rules)."""
+        eng = self.engine
+
+        def looping() -> bool:
+            events = eng.events()[ev0:]
+            return sum(e.kind == "reset" for e in events) > rules.LOOP_RESETS or any(
+                e.kind == "fault" and "unmapped" in e.detail for e in events)
+
+        return looping
+
+    def judge_run(self, ready: bool, t0: int, ev0: int, committed: bool, flash: bytes,
+                  trace: Sequence[FlashOp], fault: bool = False, since: int = 0,
+                  segments: list[tuple[bytes, list[FlashOp]]] | None = None) -> Judgement:
+        """The verdict of a run from power-on (flash: what it powered on with; ev0: the
+        number of board events before it): the stricter rules first, then the oracle,
+        then the journal. After a flash failure (`fault`) the trace rules are not asked:
+        the flash the trace replays is not the flash the board had. `since`: the first
+        operation of the update being judged (a chain's last link), for the slot rule.
+        `segments`: the trace in parts, each with the flash it started from (a chain whose
+        bench wrote flash between its links), for the trace rules."""
+        eng, sc, facts = self.engine, self.scenario, self.golden_facts
+        found = rules.event_rules(eng.events()[ev0:], ready)
+        if found is None and not fault:
+            for start, ops in segments or [(flash, list(trace))]:
+                found = found or rules.trace_rules(ops, start, self.layout)
+        if found is not None:
+            cpu = eng.cpu_state()
+            if cpu.lockup or cpu.in_fault_handler:   # where it ended, as the oracle says it
+                what = "locked up" if cpu.lockup else f"in fault handler (IPSR {cpu.ipsr})"
+                found = replace(found, reason=f"{found.reason}; CPU {what} at pc "
+                                              f"0x{cpu.pc:08x}")
+            return found
+        ours = [op for op in trace if op.index >= since] if since else trace
+        judgement = oracle.judge(observe(eng, facts, ready, t0, sc.bound_ns, committed,
+                                         oracle.writes_slot(ours, facts)), facts)
+        meta = facts.device.metadata
+        if judgement.verdict.ok and meta.kind is MetadataKind.JOURNAL:
+            # Only the journal's regions: a read here counts for the flash watch (dedup),
+            # and the recovery has read them anyway.
+            a, b = (eng.read_flash(r.addr, r.size)
+                    for r in (self.layout.region(n) for n in meta.regions))
+            return rules.journal_rule(a, b) or judgement
+        return judgement
+
+    def _reboots(self, first: Judgement) -> tuple[Judgement, str]:
+        """Boot a recovered board again, by a reset and by a power cycle: nothing is
+        pending, so no flash may be written, and the same image must start (and, after
+        the power cycle, keep running for the soak time without a reset)."""
+        eng, sc, facts = self.engine, self.scenario, self.golden_facts
+        uart = ""
+        for how in ("reset", "power cycle"):
+            n0, ev0, text0 = eng.flash_op_count(), len(eng.events()), len(eng.uart().text)
+            if how == "reset":
+                eng.system_reset()
+            else:
+                sc.power_lost(eng)
+                eng.power_on()
+            t0 = eng.now_ns
+            state: dict[str, object] = {}
+            ready = wait_ready(eng, state, SETTLE, sc.ready, sc.bound_ns, sc.run_until(eng),
+                               self._looping(ev0))
+            t_ready = eng.now_ns
+            if ready and how == "power cycle" and self.checks.soak_ns:
+                run = sc.run_until(eng) or (lambda cond, ns: eng.run(ns, cond))
+                run(lambda: False, self.checks.soak_ns)
+            events = eng.events()[ev0:]
+            uart += f"\n--- {how} ---\n" + eng.uart().text[text0:]
+            now = rules.event_rules(events, ready) or oracle.judge(
+                observe(eng, facts, ready, t0, sc.bound_ns, first.running == "new"), facts)
+            resets = sum(e.kind == "reset" and e.time_ns > t_ready for e in events)
+            found = rules.reboot_rule(how, first, now, eng.flash_ops_since(n0), resets)
+            if found is not None:
+                return found, uart
+        return first, uart
 
     def _save_flash(self, path: CutPath, flash: bytes, uart: str) -> str:
         assert self.flash_dir is not None
@@ -396,6 +654,45 @@ class CutRunner:
         (folder / "flash.bin").write_bytes(flash)
         (folder / "uart.txt").write_text(uart)
         return f"{name}/flash.bin"
+
+
+def _segments(initial: bytes, trace: Sequence[FlashOp],
+              starts: dict[int, tuple[int, bytes]]) -> list[tuple[bytes, list[FlashOp]]]:
+    """A chain's golden trace cut at its links' starts, each part with the flash it
+    started from (the bench may have written flash before a link: backdoor staging)."""
+    bounds = sorted((start, flash) for k, (start, flash) in starts.items() if k > 0)
+    parts = [(initial, 0)] + [(flash, start) for start, flash in bounds]
+    out = []
+    for i, (flash, start) in enumerate(parts):
+        end = parts[i + 1][1] if i + 1 < len(parts) else None
+        out.append((flash, [op for op in trace if op.index >= start
+                            and (end is None or op.index < end)]))
+    return out
+
+
+# Flash failures a bootloader must survive: transient ones, which reading back what was
+# written and writing it again repairs. A bit stuck at 0 may leave no image installable:
+# the device may only report it (docs/powercut.md, "Flash failures").
+MUST_SURVIVE = (CutMode.SILENT, CutMode.DROPPED, CutMode.DISTURB, CutMode.WEAK_ERASE)
+
+
+def fault_verdict(judgement: Judgement, fault: PowerCut, uart: str, facts: UpdateFacts
+                  ) -> Judgement:
+    """A failure verdict after a stuck bit becomes REPORTED when the device said so (its
+    console's flash_failed line); every other verdict stands."""
+    pattern = facts.device.console.flash_failed
+    if judgement.verdict.ok or fault.mode in MUST_SURVIVE or not pattern:
+        return judgement
+    if judgement.verdict in (Verdict.BOOT_DAMAGED, Verdict.UNEXPECTED_NEW,
+                             Verdict.PROTECTED_WRITE, Verdict.BAD_ACCESS):
+        return judgement     # no stuck bit excuses these
+    rx = re.compile(pattern)
+    said = next((line for line in uart.splitlines() if rx.search(line)), "")
+    if not said:
+        return judgement
+    return Judgement(Verdict.REPORTED, f"{judgement.verdict.value} after a bit stuck at 0, "
+                                       f"reported by the device: {said.strip()!r}",
+                     judgement.running)
 
 
 def mark_joined(results: Sequence[CutResult]) -> None:

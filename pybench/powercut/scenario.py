@@ -22,15 +22,19 @@ import copy
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pybench import journal
 from pybench.device import metadata
-from pybench.device.model import Device
+from pybench.device.model import Device, MetadataKind
 from pybench.device.program import program_factory
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
+from pybench.journal import JournalRecord, State
+from pybench.powercut import chain, content
 from pybench.powercut.oracle import UpdateFacts
 from pybench.powercut.settle import RunUntil, wait_ready
 
@@ -44,6 +48,8 @@ class Step:
     name: str
     run: Callable[[Engine], None]
     resumable: bool = False
+    link: int | None = None     # link k of the chain starts here: its cuts are judged by
+                                # its facts from this step's first flash operation on
 
 
 class Scenario(ABC):
@@ -52,14 +58,49 @@ class Scenario(ABC):
     via: str = "?"
 
     def __init__(self, device: Device, boot: Path | None = None, old_image: Path | None = None,
-                 new_image: Path | None = None, platform: Path | None = None) -> None:
+                 new_image: Path | None = None, platform: Path | None = None,
+                 content_fault: str | None = None, expect: str | None = None,
+                 seed: int = 0, extras: Extras | None = None) -> None:
         self.device = device
         self.boot = boot or device.firmware.bootloader
         self.platform = platform or device.board.platform
         self.old_path = old_image or _role(device, "old")
         self.new_path = new_image or _role(device, "new")
         self.old = _read(self.old_path, device)
-        self.new = _read(self.new_path, device)
+        self.good_new = _read(self.new_path, device)
+        self.extras = extras or Extras()
+        self.fault_seed = seed
+        fill = self.extras.journal_fill
+        if fill:
+            if device.metadata.kind is not MetadataKind.JOURNAL:
+                raise BenchError(f"--journal-fill: {device.name} keeps no journal")
+            if not 0 < fill < journal_slots(device):
+                raise BenchError(f"--journal-fill {fill}: choose 1..{journal_slots(device) - 1}")
+        if self.extras.at_rest == "staging":
+            content_fault = content_fault or "flip-body"
+        self.content_fault = content_fault
+        try:
+            self.new = self.good_new if content_fault is None else \
+                content.damaged(self.good_new, content_fault, seed)
+        except ValueError as e:
+            raise BenchError(f"--content-fault: {e}") from None
+        # What the update must end on: "new" installed, or "old" (refused) still running.
+        self.expect = expect or ("old" if content_fault else "new")
+        if self.expect not in ("old", "new"):
+            raise BenchError(f"--expect {self.expect!r}: choose old or new")
+        # The updates in a row (one unless --chain): each link's image and expectation.
+        self.links = [chain.Link(self.new_path, self.new, self.good_new, content_fault,
+                                 self.expect)]
+        if self.extras.chain:
+            if content_fault or expect:
+                raise BenchError("--chain: give each link its fault (IMAGE+FAULT), not "
+                                 "--content-fault or --expect")
+            if self.extras.at_rest:
+                raise BenchError("--chain: not with --at-rest")
+            self.links = chain.resolve(self.extras.chain, device, seed)
+            last = self.links[-1]
+            self.new, self.good_new, self.content_fault = last.image, last.good, last.fault
+            self.new_path, self.expect = last.path, last.expect
         if not self.boot.is_file():
             raise BenchError(f"{self.boot}: bootloader ELF not found (run `make firmware`)")
         self.state: dict[str, Any] = {}
@@ -78,15 +119,61 @@ class Scenario(ABC):
                              f"{self.bound_ns / 1e9:g} s")
 
     def facts(self, engine: Engine) -> UpdateFacts:
-        """Call after prepare(): the bootloader region as programmed is part of the facts."""
+        """Call after prepare(): the bootloader region as programmed is part of the facts.
+        Those of the last link (the only one unless --chain)."""
+        return self.link_facts(engine, len(self.links) - 1)
+
+    def link_facts(self, engine: Engine, k: int) -> UpdateFacts:
+        """The facts of link k: the image running when it starts, the one it sends."""
         boot = self.device.layout.boot
-        return UpdateFacts(self.old, self.new, engine.read_flash(boot.addr, boot.size),
-                           self.device)
+        link = self.links[k]
+        old = chain.running_before(self.old, self.links, k)
+        return UpdateFacts(old, link.image, engine.read_flash(boot.addr, boot.size),
+                           self.device, link.expect)
+
+    def check_link(self, engine: Engine, k: int) -> None:
+        """After link k's restart and ready line: the image it must leave is in the slot."""
+        want = self.links[k].image if self.links[k].expect == "new" else \
+            chain.running_before(self.old, self.links, k)
+        slot = self.device.layout.app_slot.addr
+        if engine.read_flash(slot, len(want)) != want:
+            raise StepFailed(f"link {k + 1} ({self.links[k].path.name}"
+                             f"{'+' + str(self.links[k].fault) if self.links[k].fault else ''}): "
+                             f"the application slot does not hold the image it must leave")
 
     def prepare(self, engine: Engine) -> None:
         """The factory state: bootloader and old image in flash, board unpowered."""
         engine.load_platform(self.platform)
         program_factory(engine, self.device, boot=self.boot, application=self.old_path)
+        if self.extras.journal_fill:
+            a, b = history(self.device, self.old, self.extras.journal_fill)
+            regions = self.device.metadata.regions
+            engine.write_flash(self.device.layout.region(regions[0]).addr, a)
+            engine.write_flash(self.device.layout.region(regions[1]).addr, b)
+
+    def next_record(self) -> tuple[int, int]:
+        """(seq, slot in journal A) of the first record after the factory history."""
+        fill = self.extras.journal_fill
+        return (journal_slots(self.device) + fill + 1, fill) if fill else (1, 0)
+
+    def write_staged(self, engine: Engine) -> None:
+        """The new image in the backdoor region, and the metadata that says it is staged
+        (after any journal history the campaign put there; for a damaged image, the record
+        a writer whose check had a bug would append)."""
+        backdoor = self.device.transports.backdoor
+        if backdoor is None:
+            raise BenchError(f"--via backdoor: {self.device.source} has no "
+                             "[transport.backdoor]")
+        first = self.links[0]
+        engine.write_flash(self.device.layout.region(backdoor.region).addr, first.image)
+        if self.device.metadata.kind is MetadataKind.JOURNAL:
+            seq, slot = self.next_record()
+            base = self.device.layout.region(self.device.metadata.regions[0]).addr
+            engine.write_flash(base + slot * journal.RECORD_SIZE,
+                               staged_record(first.image, seq, good=first.good).encode())
+        else:
+            for addr, data in metadata.staged_writes(self.device, first.image):
+                engine.write_flash(addr, data)
 
     @abstractmethod
     def steps(self) -> list[Step]: ...
@@ -107,6 +194,45 @@ class Scenario(ABC):
     def load(self, saved: object) -> None:
         assert isinstance(saved, dict)
         self.state = copy.deepcopy(saved)
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What else a campaign puts on the board (docs/powercut.md, "Faults at rest" and
+    "Journal history")."""
+
+    at_rest: str | None = None   # "slot": a bit of the installed image flips between
+                                 # boots; "staging": one of the staged image (flip-body)
+    journal_fill: int = 0        # history: sector B full of older records, A this many
+    chain: tuple[chain.LinkSpec, ...] = ()   # updates in a row after the factory image
+
+
+def _reset(engine: Engine) -> None:
+    """A system reset (the application restarting itself after an upload), done within
+    the step: a reset still pending is not part of a snapshot."""
+    engine.system_reset()
+    engine.run(1_000)
+
+
+def journal_slots(device: Device) -> int:
+    return device.layout.region(device.metadata.regions[0]).size // journal.RECORD_SIZE
+
+
+def history(device: Device, old: bytes, fill: int) -> tuple[bytes, bytes]:
+    """Journal regions A and B after many earlier updates to `old`: B full of DONE
+    records (seq 1..slots), A holding `fill` more. The next record goes into A at slot
+    `fill`; once A is full the journal compacts into B, which must be erased first."""
+    slots = journal_slots(device)
+    if not 0 < fill < slots:
+        raise BenchError(f"--journal-fill {fill}: choose 1..{slots - 1}")
+    rec = staged_record(old)
+
+    def done(seq: int) -> bytes:
+        return replace(rec, seq=seq, state=State.DONE).encode()
+
+    b = b"".join(done(seq) for seq in range(1, slots + 1))
+    a = b"".join(done(slots + 1 + i) for i in range(fill))
+    return a, b
 
 
 def _role(device: Device, role: str) -> Path:
@@ -131,20 +257,74 @@ def _read(path: Path, device: Device) -> bytes:
     return data
 
 
+def staged_record(image: bytes, seq: int = 1, good: bytes | None = None) -> JournalRecord:
+    """The STAGED record the staging writer appends once an image is verified (for a
+    damaged image: the record a writer whose check had a bug would append, its fields
+    from the `good` image where the damaged header does not parse)."""
+    version, digest = content.claimed_record_fields(image, good or image)
+    return JournalRecord(seq=seq, state=State.STAGED, image_size=len(image),
+                         image_version=version, digest=digest)
+
+
 class BackdoorScenario(Scenario):
     """The upload already happened: the new image is in the staging region with the
     metadata that says "staged" (a STAGED journal record, a flag word), written with
     write_flash; power on and the bootloader copies it down. Cuts cover the copy-down
-    only; every cut is after the commit, so the new image must win."""
+    only; every cut is after the commit, so the new image must win.
+    With a content fault, the damaged image is staged with the metadata that says
+    "staged", as if the upload's own check had a bug: the bootloader must refuse it."""
 
     via = "backdoor"
 
     def prepare(self, engine: Engine) -> None:
         super().prepare(engine)
-        write_staged(engine, self.device, self.new)
+        self.write_staged(engine)
 
     def steps(self) -> list[Step]:
-        return [Step("power-on", lambda engine: engine.power_on())]
+        steps = [Step("power-on", lambda engine: engine.power_on(), link=0)]
+        for k in range(1, len(self.links)):
+            # The previous link to its end, then the next image staged by the bench (as
+            # an upload would leave it) and the board reset: the bootloader takes it.
+            steps += [Step(f"ready-{k}", partial(self._link_ready, k - 1), resumable=True),
+                      Step(f"stage-{k + 1}", partial(self._stage_link, k)),
+                      Step(f"reset-{k + 1}", _reset, link=k)]
+        if self.extras.at_rest == "slot":
+            # The update runs to its end; then, with the board off, a bit of the installed
+            # image flips (a retention error) and the board is powered on again.
+            steps += [Step("update", lambda engine: self.wait_ready(engine, "update"),
+                           resumable=True),
+                      Step("flip-slot", self._flip_slot),
+                      Step("power-on-again", lambda engine: engine.power_on())]
+        return steps
+
+    def _link_ready(self, k: int, engine: Engine) -> None:
+        self.wait_ready(engine, f"ready-{k + 1}")
+        self.check_link(engine, k)
+
+    def _stage_link(self, k: int, engine: Engine) -> None:
+        # Let the ready line's end leave the UART first (see _flip_slot).
+        engine.run(2_000_000)
+        link = self.links[k]
+        backdoor = self.device.transports.backdoor
+        assert backdoor is not None
+        engine.write_flash(self.device.layout.region(backdoor.region).addr, link.image)
+        if self.device.metadata.kind is MetadataKind.JOURNAL:
+            a, b = (engine.read_flash(r.addr, r.size) for r in
+                    (self.device.layout.region(n) for n in self.device.metadata.regions))
+            writes = chain.staged_append(self.device, a, b, link.image, link.good)
+        else:
+            writes = metadata.staged_writes(self.device, link.image)
+        for addr, data in writes:
+            engine.write_flash(addr, data)
+
+    def _flip_slot(self, engine: Engine) -> None:
+        # Let the ready line's end leave the UART first: a line cut short by the power-on
+        # would be completed after the next wait had counted the lines.
+        engine.run(2_000_000)
+        slot = self.device.layout.app_slot.addr
+        flipped = content.damaged(engine.read_flash(slot, len(self.new)), "flip-body",
+                                  self.fault_seed)
+        engine.write_flash(slot, flipped)
 
 
 class NetworkScenario(Scenario):
@@ -158,6 +338,10 @@ class NetworkScenario(Scenario):
 
     def __init__(self, via: str, *args: Any) -> None:
         super().__init__(*args)
+        staging = self.device.layout.staging
+        if staging is not None and len(self.new) > staging.size:
+            raise BenchError(f"{self.new_path}: {len(self.new)} bytes do not fit "
+                             f"{staging.name}")
         self.via = via
         self.seed = 0
         self.engine: Engine | None = None
@@ -182,14 +366,24 @@ class NetworkScenario(Scenario):
         except BenchError as e:
             raise StepFailed(f"boot-old: {e}") from None
 
-    def _start_upload(self, engine: Engine) -> None:
-        self.net.start_upload(engine, self.new, via=self.via)
+    def _start_upload(self, k: int, engine: Engine) -> None:
+        self.net.start_upload(engine, self.links[k].image, via=self.via)
 
-    def _upload(self, engine: Engine) -> None:
+    def _upload(self, k: int, engine: Engine) -> None:
         result = self.net.finish_upload(engine)
-        if not result.accepted:
+        link = self.links[k]
+        if link.expect == "old":
+            if result.accepted:
+                raise StepFailed(f"upload via {self.via}: the device staged an image it "
+                                 f"must refuse ({link.fault or 'refused update'}: "
+                                 f"{result})")
+        elif not result.accepted:
             raise StepFailed(f"upload via {self.via}: the device did not stage the image "
                              f"({result})")
+
+    def _link_ready(self, k: int, engine: Engine) -> None:
+        self.wait_ready(engine, f"ready-{k + 1}")
+        self.check_link(engine, k)
 
     def _reboot(self, engine: Engine) -> None:
         try:
@@ -198,13 +392,17 @@ class NetworkScenario(Scenario):
             raise StepFailed(f"restart: {e}") from None
 
     def steps(self) -> list[Step]:
-        return [
-            Step("power-on", lambda engine: engine.power_on()),
-            Step("boot-old", self._boot),
-            Step("upload-start", self._start_upload),
-            Step("upload", self._upload, resumable=True),
-            Step("reboot", self._reboot),
-        ]
+        steps = [Step("power-on", lambda engine: engine.power_on()),
+                 Step("boot-old", self._boot)]
+        for k in range(len(self.links)):
+            n = "" if len(self.links) == 1 else f"-{k + 1}"
+            if k:
+                steps.append(Step(f"ready{n}", partial(self._link_ready, k - 1),
+                                  resumable=True))
+            steps += [Step(f"upload-start{n}", partial(self._start_upload, k), link=k),
+                      Step(f"upload{n}", partial(self._upload, k), resumable=True),
+                      Step(f"reboot{n}", self._reboot)]
+        return steps
 
     def power_lost(self, engine: Engine) -> None:
         # The client's upload died with the board; a stray retransmission into the
@@ -236,16 +434,6 @@ class NetworkScenario(Scenario):
         self.state = copy.deepcopy(state)
 
 
-def write_staged(engine: Engine, device: Device, image: bytes) -> None:
-    """The image in the backdoor region, and the metadata that says it is staged."""
-    backdoor = device.transports.backdoor
-    if backdoor is None:
-        raise BenchError(f"--via backdoor: {device.source} has no [transport.backdoor]")
-    engine.write_flash(device.layout.region(backdoor.region).addr, image)
-    for addr, data in metadata.staged_writes(device, image):
-        engine.write_flash(addr, data)
-
-
 class NetworkedBackdoorScenario(NetworkScenario):
     """A backdoor update of a device that becomes ready only with the network (it takes
     its address by DHCP): the image is staged as BackdoorScenario does, and the bench's
@@ -256,21 +444,27 @@ class NetworkedBackdoorScenario(NetworkScenario):
 
     def prepare(self, engine: Engine) -> None:
         super().prepare(engine)
-        write_staged(engine, self.device, self.new)
+        self.write_staged(engine)
 
     def steps(self) -> list[Step]:
         return [Step("power-on", lambda engine: engine.power_on())]
 
 
 def make_scenario(via: str, device: Device, boot: Path | None = None, old: Path | None = None,
-                  new: Path | None = None, platform: Path | None = None) -> Scenario:
+                  new: Path | None = None, platform: Path | None = None,
+                  content_fault: str | None = None, expect: str | None = None,
+                  seed: int = 0, extras: Extras | None = None) -> Scenario:
+    if extras is not None and extras.at_rest == "slot" and via != "backdoor":
+        raise BenchError("--at-rest slot: only with --via backdoor")
     if via == "backdoor":
+        args = (device, boot, old, new, platform, content_fault, expect, seed, extras)
         if device.network.address is None:
-            return NetworkedBackdoorScenario(device, boot, old, new, platform)
-        return BackdoorScenario(device, boot, old, new, platform)
+            return NetworkedBackdoorScenario(*args)
+        return BackdoorScenario(*args)
     if via in ("http", "tftp"):
         if via not in device.transports.names:
             raise BenchError(f"--via {via}: {device.name} offers no {via} upload "
                              f"({device.source})")
-        return NetworkScenario(via, device, boot, old, new, platform)
+        return NetworkScenario(via, device, boot, old, new, platform, content_fault, expect,
+                               seed, extras)
     raise BenchError(f"--via {via}: choose http, tftp or backdoor")

@@ -48,15 +48,22 @@ RunUntil = Callable[[Callable[[], bool], int], object]
 
 def wait_ready(engine: Engine, state: dict[str, Any], key: str,
                pattern: str, bound_ns: int = DEFAULT_BOUND_NS,
-               run_until: RunUntil | None = None) -> bool:
+               run_until: RunUntil | None = None,
+               give_up: Callable[[], bool] | None = None) -> bool:
     """Run until a console line matching `pattern` appears after the first call with
     this `key` (kept in `state`, so a restored machine carries on), or the bound passes.
 
     run_until(cond, timeout_ns) runs the board (default: engine.run); the network
-    scenario passes its wire's, so the host answers the board meanwhile."""
+    scenario passes its wire's, so the host answers the board meanwhile. give_up() ends
+    the wait early (a boot loop already seen, say)."""
+    resumed = key in state
     mark = state.setdefault(key, {"line": len(engine.uart().lines), "t0": engine.now_ns})
     rx = re.compile(pattern)
-    checked = [int(mark["line"])]
+    # A wait resumed on a restored machine has checked every complete line up to the
+    # snapshot already; and the engine may restore only the console's length, not what
+    # a run since then wrote in its place, so those lines are not read again.
+    checked = [max(int(mark["line"]), len(engine.uart().lines)) if resumed
+               else int(mark["line"])]
 
     def seen() -> bool:
         lines = engine.uart().lines
@@ -66,16 +73,19 @@ def wait_ready(engine: Engine, state: dict[str, Any], key: str,
         checked[0] = len(lines)
         return False
 
+    def done() -> bool:
+        return seen() or (give_up is not None and give_up())
+
     if not seen():
         remaining = int(mark["t0"]) + bound_ns - engine.now_ns
         if remaining > 0:
             if run_until is None:
-                result = engine.run(remaining, seen)
+                result = engine.run(remaining, done)
                 if result.reason is StopReason.FAULT:
                     mark["fault"] = result.detail
             else:
                 try:
-                    run_until(seen, remaining)
+                    run_until(done, remaining)
                 except PowerFailed:
                     raise
                 except Exception as e:  # the wire's BoardStopped: a fault, a halt
@@ -161,6 +171,17 @@ class CutEngine(Engine):
 
     def power_on(self) -> None:
         self.inner.power_on()
+
+    def system_reset(self) -> None:
+        """A reset with power kept (SYSRESETREQ: RAM survives) where the engine offers
+        one (the built-in machine's request_system_reset), else a power-on. The reset
+        happens as the next run starts."""
+        machine = getattr(self.inner, "machine", None)
+        request = getattr(machine, "request_system_reset", None)
+        if callable(request):
+            request()
+        else:
+            self.inner.power_on()
 
     def arm_power_cut(self, cut: PowerCut | None) -> None:
         self.inner.arm_power_cut(cut)

@@ -4,6 +4,7 @@ address from the bridge and then answers a ping from the namespace."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import subprocess
@@ -114,3 +115,27 @@ def test_board_on_the_bridge_gets_its_address_and_answers_ping(namespace: Namesp
         assert proc.returncode == 0, out
     finally:
         port.close()
+
+
+def test_pybench_bridge_serves_dhcp_to_a_dhcp_device(capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
+    """`pybench bridge` with the second sample device (DHCP): the bridge answers its
+    requests from the description's pool and says what it leased."""
+    from pybench.cli import main
+
+    reason = tap_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    flag = Path(__file__).resolve().parents[2] / "devices" / "sample-flag.toml"
+    code = main(["bridge", "--device", str(flag), "--netns", f"pbdh{os.getpid() % 10000}",
+                 "--duration", "15"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    from pybench.device.load import load_device
+
+    pool = load_device(flag).network.dhcp
+    assert pool is not None
+    last = out.strip().splitlines()[-1]
+    leased = last.split("leased ", 1)[1].split(" to ")[0]
+    assert ipaddress.IPv4Address(pool.pool_start) <= ipaddress.IPv4Address(leased) \
+        <= ipaddress.IPv4Address(pool.pool_end), last

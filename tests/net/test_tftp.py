@@ -225,3 +225,15 @@ def test_progress_resets_the_wait() -> None:
     writer.check()
     sends_of_2 = [t for t, block in peer.data_times if block == 2]
     assert len(sends_of_2) == 2 and sends_of_2[1] - sends_of_2[0] == 300 * MS
+
+
+def test_a_tftp_error_survives_copy_and_pickle() -> None:
+    """It is part of the host's state that campaigns snapshot and send to workers."""
+    import copy
+    import pickle
+
+    from pybench.net.tftp import TftpError
+
+    for e in (TftpError(2, "access violation"), TftpError(None, "no answer")):
+        for again in (copy.deepcopy(e), pickle.loads(pickle.dumps(e))):
+            assert (again.code, again.message, str(again)) == (e.code, e.message, str(e))

@@ -43,11 +43,13 @@ def fake_campaign(images: tuple[Path, Path, Path], tmp_path: Path) -> CampaignFn
     """Run a backdoor campaign on the FakeBoard test double."""
     boot, old, new = images
 
-    def run(bug: str | None = None, jobs: int = 1, **plan: object) -> CampaignResult:
+    def run(bug: str | None = None, jobs: int = 1, content_fault: str | None = None,
+            **plan: object) -> CampaignResult:
         opts = PlanOptions(**{"kind": PlanKind.EXHAUSTIVE, **plan})  # type: ignore[arg-type]
         config = CampaignConfig(
             make_engine=lambda: FakeBoard(bug),
-            make_scenario=lambda: BackdoorScenario(SAMPLE, boot, old, new, tmp_path / "fake.repl"),
+            make_scenario=lambda: BackdoorScenario(SAMPLE, boot, old, new, tmp_path / "fake.repl",
+                                                   content_fault=content_fault),
             options=opts, jobs=jobs, flash_dir=tmp_path / "cuts", quiet=True,
             repro="pybench powercut --via backdoor")
         return run_campaign(config)

@@ -5,7 +5,11 @@ operations and console lines) and plays that list back in virtual time, honourin
 cuts, snapshots and the trace as the Engine interface describes them.
 
 `bug="done-early"` makes its bootloader append DONE before copying, a known-bad design
-that the oracle must catch.
+that the oracle must catch; `bug="never-copies"` ignores a staged update (the golden run
+fails); "erase-on-reject" erases the first slot sector when it rejects a staged image;
+"rewrite-every-boot" copies the staged image again on every boot; "scribble-on-retry"
+writes a word into the bootloader sector when it finds a STAGED update over an erased
+slot (a copy that a cut stopped right after its erase).
 """
 
 from __future__ import annotations
@@ -108,10 +112,18 @@ class _Planner:
         a, b = lay.journal
         cur = journal.scan(bytes(self.flash[self.off(a.addr) : self.off(a.end)]),
                            bytes(self.flash[self.off(b.addr) : self.off(b.end)])).current
-        if cur is not None and cur.state in (journal.State.STAGED, journal.State.COPIED):
+        pending = (journal.State.STAGED, journal.State.COPIED) + (
+            (journal.State.DONE,) if self.bug == "rewrite-every-boot" else ())
+        if cur is not None and cur.state in pending and self.bug != "never-copies":
             staged = _valid_image(self.flash, self.off(lay.STAGING_ADDR))
             if staged is not None and staged.body_sha256 == cur.digest:
                 self.copy_down(cur)
+            else:
+                if self.bug == "erase-on-reject":
+                    self.erase(lay.APP_SLOT_FIRST_SECTOR)
+                self.append(journal.JournalRecord(0, journal.State.REJECTED, 0,
+                                                  cur.image_size, cur.image_version,
+                                                  cur.digest))
         slot = _valid_image(self.flash, self.off(lay.APP_SLOT_ADDR))
         if slot is None:
             self.actions += [("print", "boot: no valid image"), ("halt",)]
@@ -122,6 +134,10 @@ class _Planner:
     def copy_down(self, cur: journal.JournalRecord) -> None:
         lay = self.lay
         start = cur.copied if cur.state is journal.State.COPIED else 0
+        slot = self.off(lay.APP_SLOT_ADDR)
+        if self.bug == "scribble-on-retry" and cur.state is journal.State.STAGED \
+                and self.flash[slot : slot + 4] == b"\xff" * 4:
+            self.program(lay.BOOT_ADDR + lay.BOOT_SIZE - 4, b"\0\0\0\0")
         if self.bug == "done-early":
             self.append(journal.JournalRecord(0, journal.State.DONE, 0, cur.image_size,
                                               cur.image_version, cur.digest))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pybench.engine.base import CutMode, PowerCut
@@ -9,10 +9,12 @@ from pybench.powercut.cutspec import format_path, parse_cut, parse_path
 
 cuts = st.builds(
     lambda i, m, p, s: PowerCut(i, m, p, s) if m is CutMode.TORN else PowerCut(i, m),
-    st.integers(0, 10**6), st.sampled_from(list(CutMode)),
+    st.integers(0, 10**6), st.sampled_from([m for m in CutMode if not m.is_fault]),
     st.sampled_from([0.0, 0.125, 0.5, 0.75, 1.0]), st.integers(0, 2**31))
 
 
+# A loaded machine (CI shares its 2 cores) makes input generation look slow.
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.lists(cuts, min_size=1, max_size=4))
 def test_path_text_round_trips(path: list[PowerCut]) -> None:
     assert parse_path(format_path(tuple(path))) == tuple(path)

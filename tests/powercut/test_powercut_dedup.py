@@ -17,18 +17,20 @@ from pybench.image.format import padded, parse_image
 from pybench.paths import platform_file
 from pybench.powercut.campaign import CampaignConfig, CampaignResult, run_campaign
 from pybench.powercut.plan import PlanKind, PlanOptions
-from pybench.powercut.runner import CutResult
+from pybench.powercut.runner import Checks, CutResult
 from pybench.powercut.scenario import BackdoorScenario, make_scenario
 
 SMALL = 16 * 1024
 STAGING = layout.load().STAGING_ADDR
 
 
-def _campaign(make_scenario: object, plan: PlanOptions, dedup: bool) -> CampaignResult:
+def _campaign(make_scenario: object, plan: PlanOptions, dedup: bool,
+              checks: Checks | None = None) -> CampaignResult:
     from pybench.engine.builtin.engine import BuiltinEngine
 
     config = CampaignConfig(make_engine=BuiltinEngine, make_scenario=make_scenario,  # type: ignore[arg-type]
-                            options=plan, jobs=1, quiet=True, dedup=dedup)
+                            options=plan, jobs=1, quiet=True, dedup=dedup,
+                            checks=checks or Checks())
     return run_campaign(config)
 
 

@@ -52,7 +52,9 @@ def test_html_is_self_contained_with_picture_and_failures(bad: CampaignResult,
     assert page.count("<circle") == len(bad.results)
     first = bad.failures[0]
     assert bad.repro(first.path).replace("'", "&#x27;") in page
-    assert first.flash_file and f'href="{first.flash_file}"' in page
+    assert first.flash_file
+    href = page.split('<a href="', 1)[1].split('"', 1)[0]
+    assert href.endswith(first.flash_file) and (files[2].parent / href).is_file()
     assert "seed" in page and "11" in page
     # the SVG part parses as XML
     svg = page[page.index("<svg") : page.index("</svg>") + 6]
@@ -63,3 +65,14 @@ def test_html_escapes_console_text(bad: CampaignResult) -> None:
     bad.failures[0].uart = "<b>boot</b> & \"x\""
     page = report.to_html(bad)
     assert "<b>boot</b>" not in page and "&lt;b&gt;boot&lt;/b&gt;" in page
+
+
+def test_a_failing_golden_run_counts_as_a_failure(fake_campaign: CampaignFn) -> None:
+    result = fake_campaign(bug="never-copies", kind=PlanKind.BOUNDARIES)
+    assert not result.golden_ok and result.results == []
+    s = report.summary(result)
+    assert s["failures"] == 1 and s["golden_failed"] is True
+    assert report.to_json(result)["summary"]["failures"] == 1
+    suite = ET.fromstring(report.to_junit(result))
+    assert suite.get("tests") == "1" and suite.get("failures") == "1"
+    assert len(suite.findall("testcase/failure")) == 1
