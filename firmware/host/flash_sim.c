@@ -6,6 +6,11 @@
 #include <string.h>
 
 #include "flash.h"
+#include "flash_layout.h"
+
+#ifndef BOOT_LAST_SECTOR   /* a layout whose bootloader has one sector (the flag device's) */
+#define BOOT_LAST_SECTOR BOOT_SECTOR
+#endif
 
 uint8_t flash_sim_mem[FLASH_TOTAL_SIZE];
 

@@ -90,8 +90,11 @@ def _load(path: Path, private: bool | None) -> PrivateKey | PublicKey:
 
 
 def sign(message: bytes, key: PrivateKey) -> bytes:
-    """r || s, 32 bytes each, big-endian (the header's form; no DER on the device)."""
-    r, s = utils.decode_dss_signature(key.sign(message, ec.ECDSA(hashes.SHA256())))
+    """r || s, 32 bytes each, big-endian (the header's form; no DER on the device).
+    Deterministic (RFC 6979): the same image signed twice is the same bytes, so builds
+    and seeded content faults repeat."""
+    algorithm = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+    r, s = utils.decode_dss_signature(key.sign(message, algorithm))
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 

@@ -14,7 +14,8 @@ from sample_device import SAMPLE
 
 from pybench import journal, layout
 from pybench.engine.base import BoardEvent
-from pybench.image.format import ImageError, parse_image
+from pybench.image import signing
+from pybench.image.format import Image, ImageError, check_image, parse_image
 from pybench.powercut import content, export, rules, wear
 from pybench.powercut.oracle import Judgement, Verdict
 from pybench.powercut.plan import PlanKind
@@ -95,13 +96,16 @@ def test_reboot_rule() -> None:
 # --- content faults ---------------------------------------------------------------------
 @pytest.mark.parametrize("fault", sorted(content.FAULTS))
 def test_every_content_fault_fails_the_image_check(fault: str) -> None:
-    good = image_bytes(2, body_words=600)
+    key = signing.from_seed(99)          # the device's key in this test
+    good = Image(parse_image(image_bytes(2, body_words=600)).header.signed_with(key),
+                 parse_image(image_bytes(2, body_words=600)).body).to_bytes()
     bad = content.damaged(good, fault, seed=3)
     assert bad != good and content.damaged(good, fault, seed=3) == bad  # seeded
     with pytest.raises((ImageError, ValueError)):
         img = parse_image(bad)
         if img.total_size != len(bad):   # a cut-short image parses its header only
             raise ImageError("size", "truncated")
+        check_image(img, key.public_key())
 
 
 def test_truncations_and_too_large_have_the_sizes_they_say() -> None:
