@@ -141,3 +141,22 @@ def test_flash_interface_registers_reach_the_model_directly(board: Any) -> None:
     assert ctrl.read not in m._regions.reads
     m.probe_mode(False)
     assert ctrl.read in m._regions.reads
+
+
+def test_a_handler_longer_than_the_slice_after_an_event(fw_elf: Any) -> None:
+    """The slice after an event starts short; when the handler is longer, the probe
+    after it fails and the next slice is longer, until the CPU is back in its loop.
+    The board is the same as when every instruction runs."""
+    from pybench.engine.builtin.pollskip import AFTER_EVENT_MIN
+
+    elf = fw_elf("pollwait", "LONG_HANDLER")
+    out = []
+    for skip in (True, False):
+        eng = _fw_board(elf, skip)
+        eng.run(20 * MS)
+        out.append((eng.machine.cycles, eng.state_digest()))
+        if skip:
+            poll = eng.machine.poll
+            assert poll.after_event > AFTER_EVENT_MIN
+            assert poll.skipped_cycles > eng.machine.cycles // 2
+    assert out[0] == out[1]

@@ -149,9 +149,10 @@ class PollSkip:
         period = self._probe(horizon)
         if period is None:
             if self.hint and self.after_event < AFTER_EVENT_MAX:
-                # Perhaps the CPU was not back in a loop yet: a longer slice, then
-                # the next probe.
+                # Perhaps the CPU was not back in a loop yet: a longer slice (the
+                # hint stays), then the next probe.
                 self.after_event *= 2
+                self.in_handler = True
                 return m.cycles != start
             self.hint = False
             self.next_probe = m.cycles + self.backoff
@@ -205,11 +206,16 @@ class PollSkip:
         try:
             period = self.periods.get(pc0)
             if period is not None and m.cycles + period <= horizon:
-                if self._quietly(period) and m.cpu_pc() == pc0 and self._same(state0):
+                if not self._quietly(period):
+                    return None
+                if m.cpu_pc() == pc0 and self._same(state0):
                     self.cached += 1
                     return period
-                del self.periods[pc0]      # not (or no longer) a loop with that period
-                return None
+                # Not (or no longer) a loop with that period here: look for one by
+                # stepping, from where the CPU is now.
+                del self.periods[pc0]
+                pc0 = m.cpu_pc()
+                state0 = self._state()
             for step in range(1, MAX_PROBE + 1):
                 if m.cycles + 1 > horizon or not self._quietly(1):
                     return None

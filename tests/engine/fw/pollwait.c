@@ -9,6 +9,8 @@
  * machine skips, so that the next one is probed at once), then stores the same erased value into one flash word again and
  * again with PG set: each store is a program, so that loop is not idle although RAM and
  * the registers repeat.
+ * LONG_HANDLER: a 1 kHz SysTick whose handler computes for ~2000 instructions, longer
+ * than the first slice after an event; main waits for ticks in RAM.
  */
 #include "fw.h"
 
@@ -18,6 +20,18 @@
 #define SPARE      0x0800C000u        /* sector 3 */
 
 volatile uint32_t flag;
+volatile uint32_t ticks, work;
+
+#ifdef LONG_HANDLER
+void SysTick_Handler(void)
+{
+    uint32_t x = work;
+    for (uint32_t i = 0; i < 400; i++)
+        x = x * 1664525u + i;
+    work = x;
+    ticks++;
+}
+#endif
 
 int main(void)
 {
@@ -29,6 +43,17 @@ int main(void)
     TIM6_EGR = 1u;
     TIM6_SR = 0;
     TIM6_CR1 = 1u;
+#ifdef LONG_HANDLER
+    SYST_RVR = 168000u - 1u;           /* 1 ms: the core counts 168 MHz cycles */
+    SYST_CVR = 0;
+    SYST_CSR = 7u;
+    for (;;) {
+        uint32_t t0 = ticks;
+        while (ticks == t0)
+            ;
+        result[0] = ticks;
+    }
+#endif
 #ifdef STORE_FLASH
     FLASH_KEYR = 0x45670123u;
     FLASH_KEYR = 0xCDEF89ABu;
