@@ -2,7 +2,8 @@
 #
 #   make setup     system packages (ARM toolchain, gdb-multiarch, curl, tftp) and .venv
 #   make firmware  bootloader, application v1/v2/v3 images and the known-bad variants
-#   make test      the whole test suite: pytest (incl. host C tests) and Robot suites
+#   make test      the test suite: pytest (incl. host C tests) and Robot suites
+#   make test-long the campaigns too long for make test (marked `long`)
 #   make demo      build, boot, update over HTTP and TFTP, power-cut sweep, report
 #   make bench     benchmarks, printed figures
 #   make lint      ruff over the Python code
@@ -17,7 +18,7 @@ REPORTS ?= reports
 
 export PYBENCH_BUILD := $(abspath $(BUILD))
 
-.PHONY: all setup system-deps venv firmware test pytest robot demo bench lint clean distclean
+.PHONY: all setup system-deps venv firmware test test-long pytest robot demo bench lint clean distclean
 
 all: firmware
 
@@ -38,8 +39,13 @@ firmware: setup
 	$(MAKE) -C firmware BUILD=$(abspath $(BUILD)) PYTHON=$(abspath $(PY))
 
 test: firmware
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -m "not long"
 	$(MAKE) robot
+
+# The campaigns marked `long` (the whole matrix of refused images by transport, the
+# 89-update chain): minutes more than make test's budget.
+test-long: firmware
+	$(PY) -m pytest -q -p no:cacheprovider -m long
 
 # The suites run on each in-tree device, from its description; the tests tagged for our
 # sample device (or its image format) are left out on the other.

@@ -74,6 +74,7 @@ def mini(built: Path) -> dict[int, Path]:
     return out
 
 
+@pytest.mark.long
 def test_a_long_chain_rotates_the_journal_twice_and_its_rotations_are_cut(
         built: Path, mini: dict[int, Path], tmp_path: Path) -> None:
     """A history of 251 records, then 89 updates of the small image, two of them refused:
