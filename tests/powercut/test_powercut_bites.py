@@ -64,7 +64,10 @@ def _campaign(built: Path, boot: Path, new: Path, plan: PlanOptions) -> Campaign
     return run_campaign(config)
 
 
-@pytest.mark.parametrize("variant", sorted(VARIANT_PLANS))
+# Every journal word torn takes a minute on two cores: make test-long (marked `long`).
+@pytest.mark.parametrize("variant", [
+    pytest.param(v, marks=pytest.mark.long if VARIANT_PLANS[v] is JOURNAL_TORN else ())
+    for v in sorted(VARIANT_PLANS)])
 def test_known_bad_bootloader_is_caught(built: Path, new_image: Path, variant: str) -> None:
     result = _campaign(built, built / "variants" / f"{variant}.elf", new_image,
                        VARIANT_PLANS[variant])
@@ -73,8 +76,9 @@ def test_known_bad_bootloader_is_caught(built: Path, new_image: Path, variant: s
     assert caught, f"{variant}: no cut failed ({len(result.results)} cuts)"
 
 
-@pytest.mark.parametrize("plan", [BOUNDARIES_TORN, JOURNAL_TORN], ids=["boundaries-torn",
-                                                                       "journal-torn"])
+@pytest.mark.parametrize("plan", [
+    pytest.param(BOUNDARIES_TORN, id="boundaries-torn"),
+    pytest.param(JOURNAL_TORN, id="journal-torn", marks=pytest.mark.long)])
 def test_real_bootloader_survives_the_plans_that_catch_the_variants(
         built: Path, new_image: Path, plan: PlanOptions) -> None:
     result = _campaign(built, built / "boot.elf", new_image, plan)
