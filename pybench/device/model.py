@@ -7,9 +7,11 @@ nothing that knows how to read a file. pybench/device/load.py builds these from 
 
 from __future__ import annotations
 
+import bisect
 import enum
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from pybench.chip import Chip
@@ -60,7 +62,16 @@ class Layout:
         return tuple(r for r in self.regions if r.role is role)
 
     def region_of(self, addr: int) -> Region | None:
-        return next((r for r in self.regions if addr in r), None)
+        # Regions never overlap (the loader refuses it): the last one starting at or
+        # below addr is the only candidate. Called for every flash operation of a trace.
+        starts, ordered = self._sorted
+        i = bisect.bisect_right(starts, addr) - 1
+        return ordered[i] if i >= 0 and addr < ordered[i].end else None
+
+    @cached_property
+    def _sorted(self) -> tuple[list[int], list[Region]]:
+        ordered = sorted(self.regions, key=lambda r: r.addr)
+        return [r.addr for r in ordered], ordered
 
     @property
     def boot(self) -> Region:

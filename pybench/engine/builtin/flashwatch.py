@@ -27,14 +27,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from unicorn import (
-    UC_CTL_IO_WRITE,
-    UC_CTL_TLB_FLUSH,
     UC_HOOK_MEM_FETCH_PROT,
     UC_HOOK_MEM_READ_PROT,
     UC_PROT_EXEC,
     UC_PROT_NONE,
     UC_PROT_READ,
 )
+
+from pybench.engine.builtin import ucctl
 
 PAGE_SHIFT = 10          # unicorn's ARM page: 1 KiB
 OPEN = UC_PROT_READ | UC_PROT_EXEC
@@ -208,4 +208,4 @@ class FlashWatch:
         # mem_protect leaves some of the CPU's TLB entries in place (measured: a page
         # read in the previous run was read again without reaching the hook), so every
         # change of protection is followed by a flush.
-        self.uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
+        ucctl.flush_tlb(self.uc._uch.value)

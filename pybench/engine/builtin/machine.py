@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib.metadata
 import itertools
 import struct
 import sys
@@ -50,7 +51,7 @@ from unicorn.unicorn_py3.unicorn import uclib
 
 from pybench.chip import F407
 from pybench.engine.base import BoardEvent, CpuState, RunResult, StopReason
-from pybench.engine.builtin import bitband, chipmap, cortexm, mmio, registry, sysmem
+from pybench.engine.builtin import bitband, chipmap, cortexm, mmio, registry, sysmem, ucctl
 from pybench.engine.builtin.cortexm import BadReturn, Fault, Lockup, SystemControlSpace
 from pybench.engine.builtin.dwt import Dwt
 from pybench.engine.builtin.flashwatch import FlashWatch
@@ -73,13 +74,14 @@ CHECK_CYCLES = CPU_HZ // 10_000          # the stop condition runs at least ever
 MASKED_SLICE = 16
 PAGE = 1024                              # unicorn's ARM target page
 BKPSRAM_BASE = 0x4002_4000               # backup SRAM: in the backup domain (VBAT)
-# Offset of uc_struct.emu_counter in unicorn 2.1.4 (emu_count follows it); the self-test
-# checks it before the engine relies on it.
-EMU_COUNTER_OFFSET = 1368
+# Offset of uc_struct.emu_counter (emu_count follows it) in the unicorn builds the engine
+# was measured on, by PyPI version; the self-test checks it before the engine relies on it.
+# 2.1.1 is the pinned one: from 2.1.2 on, every store to RAM takes unicorn's slow path
+# (about 60-80 ns instead of 3 ns; docs/builtin-engine.md, "Which unicorn").
+EMU_COUNTER_OFFSETS = {"2.1.1": 1344, "2.1.2": 1352, "2.1.3": 1352, "2.1.4": 1368}
+UNICORN_VERSION = importlib.metadata.version("unicorn")
+EMU_COUNTER_OFFSET = EMU_COUNTER_OFFSETS.get(UNICORN_VERSION, 1344)
 _WFI = (0xBF30, 0xBF20)                  # WFI, WFE
-# uc_ctl's code for a write of UC_CTL_TB_REMOVE_CACHE with two arguments (unicorn.h:
-# UC_CTL_WRITE, the I/O direction in bits 30-31 and the argument count in bits 26-29).
-_REMOVE_CACHE = (uconst.UC_CTL_IO_WRITE << 30) | (2 << 26) | uconst.UC_CTL_TB_REMOVE_CACHE
 _RAW_REG_READ = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
 _MASK = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFF_FFFF, 8: (1 << 64) - 1}
 Access = mmio.Access                     # a region's read and write functions
@@ -285,8 +287,9 @@ class Machine:
         self._fault_stop: str | None = None
         self.reset_cause = "power-on"
         self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
-        self.uc.ctl_set_cpu_model(a.UC_CPU_ARM_CORTEX_M4)
         handle = self.uc._uch.value
+        ucctl.set_tcg_buffer_size(handle)
+        self.uc.ctl_set_cpu_model(a.UC_CPU_ARM_CORTEX_M4)
         self._ctr = ctypes.c_uint64.from_address(handle + EMU_COUNTER_OFFSET)
         self._cnt = ctypes.c_uint64.from_address(handle + EMU_COUNTER_OFFSET + 8)
         # The PC is read on every flash store: straight through the C API (a prototype
@@ -679,10 +682,7 @@ class Machine:
     def _remove_cache(self, lo: int, hi: int) -> None:
         """Drop code translated from [lo, hi): uc.ctl_remove_cache straight through the C
         API (once per slice that programmed flash; the Python wrapper cost ~10 us)."""
-        status = uclib.uc_ctl(self._uch, _REMOVE_CACHE, ctypes.c_uint64(lo),
-                              ctypes.c_uint64(hi))
-        if status:
-            raise UcError(status)
+        ucctl.remove_cache(self._uch, lo, hi)
 
     # --- Bus (what models may ask) -----------------------------------------------------
     @property
@@ -821,7 +821,7 @@ class Machine:
             if region.xn:
                 self._mpu_hooks.append(self.uc.hook_add(
                     UC_HOOK_CODE, self._on_mpu_fetch, None, lo, hi))
-        self.uc.ctl_flush_tb()
+        ucctl.flush_tb(self._uch)
 
     def _privileged(self) -> bool:
         ipsr, control = self.uc.reg_read_batch([a.UC_ARM_REG_IPSR, a.UC_ARM_REG_CONTROL])
@@ -1040,7 +1040,7 @@ class Machine:
         for m in self.models:
             m.system_reset(why)
         self.uc.context_restore(self._pristine)
-        self.uc.ctl_flush_tb()
+        ucctl.flush_tb(self._uch)
         self._apply_mpu()
         self._dirty = (NEVER, 0)
         sp, pc = struct.unpack("<II", self.flash.read(self.flash.base, 8))

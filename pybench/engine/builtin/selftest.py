@@ -27,7 +27,7 @@ from unicorn import (
 )
 from unicorn import arm_const as a
 
-from pybench.engine.builtin.machine import EMU_COUNTER_OFFSET
+from pybench.engine.builtin.machine import EMU_COUNTER_OFFSET, UNICORN_VERSION
 from pybench.errors import BenchError
 
 CODE = 0x0800_0000
@@ -72,7 +72,8 @@ def check_counter_and_stops() -> None:
     uc.emu_start(CODE | 1, 0xFFFFFFFF, count=7)
     if ctr.value != 8 or cnt.value != 7 or uc.reg_read(a.UC_ARM_REG_PC) != CODE + 14:
         raise BenchError("unicorn self-test: the instruction counter is not where the engine"
-                         f" reads it (counter {ctr.value}, budget {cnt.value})")
+                         f" reads it (counter {ctr.value}, budget {cnt.value}; unicorn "
+                         f"{UNICORN_VERSION}, the bench pins 2.1.1)")
 
     _put(flash, 0x100, NOP * 3 + STR_R0_R1_PRE4 + NOP * 5)
 
