@@ -74,7 +74,8 @@ def engine_figures() -> list[Figure]:
 
     sample = _sample()
     assert sample.firmware.application is not None
-    figures = [benchmarks.compute_mips(), benchmarks.flash_words_per_second(),
+    figures = [benchmarks.compute_mips(), benchmarks.store_mips(),
+               benchmarks.flash_words_per_second(),
                benchmarks.polling_speed(), benchmarks.snapshot_restore_ms()]
     boot = benchmarks.boot_time(sample.firmware.bootloader, sample.console.ready,
                                 image=sample.firmware.application.path,

@@ -24,6 +24,7 @@ from rich.table import Table
 from pybench.device.model import Device
 from pybench.device.select import add_device_option, device_from
 from pybench.errors import BenchError
+from pybench.image.files import read_image
 from pybench.net import scenarios as sc
 from pybench.net.cli import image_version
 
@@ -80,7 +81,7 @@ def _update(engine, device: Device, role: str, via: str) -> str:  # type: ignore
     found = device.firmware.images.get(role)
     if found is None:
         raise BenchError(f"{device.source}: firmware.images has no {role!r} image")
-    data = sc.read_image(found.path)
+    data = read_image(found.path)
     version = found.version if found.version is not None else image_version(device, data)
     result = sc.upload(engine, data, via=via)
     if not result.accepted:

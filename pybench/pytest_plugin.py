@@ -114,12 +114,13 @@ Update = Callable[..., "UploadResult"]
 
 @pytest.fixture
 def pybench_update(pybench_board: Engine, pybench_device: Device) -> Update:
+    from pybench.image.files import read_image
     from pybench.net import scenarios
     from pybench.net.cli import image_version
 
     def update(image: Path | bytes, via: str = "http", version: int | None = None
                ) -> UploadResult:
-        data = image if isinstance(image, bytes) else scenarios.read_image(image)
+        data = image if isinstance(image, bytes) else read_image(image)
         result = scenarios.upload(pybench_board, data, via=via)
         if result.accepted:
             scenarios.restart(pybench_board, via)

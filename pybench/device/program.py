@@ -7,6 +7,7 @@ from pathlib import Path
 from pybench.device.model import Device
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
+from pybench.image.files import read_image
 
 
 def _need(path: Path, what: str, device: Device) -> Path:
@@ -40,8 +41,6 @@ def program_factory(engine: Engine, device: Device, boot: Path | None = None,
 
 def write_file(engine: Engine, path: Path, addr: int) -> None:
     """An image or raw binary written at `addr` as it is."""
-    from pybench.net.scenarios import read_image
-
     data = read_image(path)
     if not data:
         raise BenchError(f"{path}: empty file, nothing to program")

@@ -27,6 +27,7 @@ from pybench.device.model import Device, ImageFormat
 from pybench.device.select import add_device_option, device_from
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
+from pybench.image.files import read_image
 from pybench.net import scenarios
 from pybench.net.upload import MODES, VIAS
 from pybench.net.wire import BoardStopped
@@ -102,7 +103,7 @@ def image_version(device: Device, image: bytes) -> int | None:
 
 def _update(args: argparse.Namespace) -> int:
     device = device_from(args.device)
-    image = scenarios.read_image(args.image)
+    image = read_image(args.image)
     if not image:
         raise BenchError(f"{args.image}: empty file, not an image")
     scenarios.upload_transport(device, args.via)      # refuse a transport it lacks, now

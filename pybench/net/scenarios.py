@@ -130,16 +130,6 @@ def make_engine(name: str, platform: Path) -> Engine:
     raise BenchError(f"--engine {name}: choose builtin or renode")
 
 
-def read_image(path: Path) -> bytes:
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise BenchError(f"{path}: is a folder, not an image") from None
-    except OSError as e:
-        raise BenchError(f"{path}: cannot read the image: {e.strerror}") from None
-    return data
-
-
 def create_board(engine_name: str, device: Device, app_image: Path | None = None,
                  boot: Path | None = None, platform: Path | None = None) -> Engine:
     """A board programmed as the device leaves the factory, powered off: the bootloader,

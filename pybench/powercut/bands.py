@@ -16,16 +16,18 @@ from typing import overload
 
 from pybench.device.model import Layout
 from pybench.engine.base import FlashOp, FlashOpKind
-from pybench.powercut.phases import phase_of
+from pybench.powercut.phases import Phase, phases_of
 
 
 def phase_runs(trace: Sequence[FlashOp], lay: Layout) -> list[list[int]]:
     """[first index, address of that operation] of each run of operations of one phase
     (the phase of an address is the role of its region in the device's layout)."""
     runs: list[list[int]] = []
-    for n, op in enumerate(trace):
-        if n == 0 or phase_of(op, lay) is not phase_of(trace[n - 1], lay):
+    previous: Phase | None = None
+    for n, (op, phase) in enumerate(zip(trace, phases_of(trace, lay), strict=True)):
+        if phase is not previous:
             runs.append([n, op.addr])
+            previous = phase
     return runs
 
 

@@ -142,14 +142,16 @@ def staged_append(device: Device, a: bytes, b: bytes, image: bytes, good: bytes
     """(address, bytes) that append a STAGED record for `image` to the journal whose two
     regions hold `a` and `b`, as the device's staging writer does: the next slot of the
     sector holding the newest record, or, when that sector is full, the other sector
-    erased and the record at its first slot (compaction)."""
+    erased and the record at its first slot (compaction). The record keeps the current
+    floor (anti-rollback): the writer never lowers it."""
     regions = [device.layout.region(n) for n in device.metadata.regions]
     view = journal.scan(a, b)
     cur = view.current
     seq = cur.seq + 1 if cur is not None else 1
     version, digest = content.claimed_record_fields(image, good)
     rec = JournalRecord(seq=seq, state=State.STAGED, image_size=len(image),
-                        image_version=version, digest=digest).encode()
+                        image_version=version, digest=digest,
+                        floor=cur.floor if cur is not None else 0).encode()
     if view.next_slot is not None:
         base = regions[view.next_sector].addr
         return [(base + view.next_slot * journal.RECORD_SIZE, rec)]

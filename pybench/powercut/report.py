@@ -18,7 +18,7 @@ from pybench.powercut.bands import phase_runs
 from pybench.powercut.campaign import CampaignResult
 from pybench.powercut.cutspec import format_path
 from pybench.powercut.oracle import Verdict
-from pybench.powercut.phases import Phase, phase_of
+from pybench.powercut.phases import Phase, phase_of_addr
 from pybench.powercut.runner import CutResult
 
 PHASE_COLOURS = {Phase.STAGING: "#f4b400", Phase.METADATA: "#9c27b0",
@@ -136,15 +136,14 @@ def _svg(result: CampaignResult) -> str:
         return LEFT + span * (i + 0.5) / n
 
     bands: list[str] = []
-    start = 0
-    for i in range(1, len(trace) + 1):
-        if i == len(trace) or phase_of(trace[i], lay) is not phase_of(trace[start], lay):
-            ph = phase_of(trace[start], lay)
-            bands.append(T.BAND.format(x=LEFT + span * start / n, y=BAND_Y,
-                                       w=max(1.0, span * (i - start) / n), h=BAND_H,
-                                       colour=PHASE_COLOURS[ph],
-                                       title=html.escape(f"{ph.value}: ops {start}..{i - 1}")))
-            start = i
+    runs = phase_runs(trace, lay)
+    for k, (start, addr) in enumerate(runs):
+        end = runs[k + 1][0] if k + 1 < len(runs) else len(trace)
+        ph = phase_of_addr(addr, lay)
+        bands.append(T.BAND.format(x=LEFT + span * start / n, y=BAND_Y,
+                                   w=max(1.0, span * (end - start) / n), h=BAND_H,
+                                   colour=PHASE_COLOURS[ph],
+                                   title=html.escape(f"{ph.value}: ops {start}..{end - 1}")))
     top = BAND_Y + BAND_H + 14
     levels = max((len(r.path) for r in result.results), default=1)
     axis = [T.TEXT.format(x=LEFT - 6, y=BAND_Y + 12, anchor="end", text="phase")]

@@ -39,24 +39,27 @@ def _where(op: FlashOp) -> str:
 def trace_rules(ops: Sequence[FlashOp], flash: bytes, lay: Layout) -> Judgement | None:
     """protected-write, then overwrite, over a run's trace from the flash it began with
     (the bootloader region of `lay` is the protected one)."""
-    boot = lay.boot
+    lo, hi = lay.boot.addr, lay.boot.end
     for op in ops:
-        if op.addr in boot:
+        if lo <= op.addr < hi:
             return Judgement(Verdict.PROTECTED_WRITE, f"{_where(op)}: the bootloader sector "
                                                       "is protected")
     base = lay.FLASH_BASE_ADDR
     now = bytearray(flash)
+    erased = {n: b"\xff" * n for n in (1, 2, 4, 8)}
     for op in ops:
-        off = op.addr - base
+        off, size = op.addr - base, op.size
+        ones = erased.get(size) or b"\xff" * size
         if op.kind is FlashOpKind.ERASE:
-            now[off : off + op.size] = b"\xff" * op.size
+            now[off : off + size] = ones
             continue
-        old = now[off : off + op.size]
-        if old != b"\xff" * op.size:
+        old = now[off : off + size]
+        if old != ones:
             return Judgement(Verdict.OVERWRITE, f"{_where(op)}: programmed over "
                                                 f"0x{bytes(old)[::-1].hex()}, not erased")
-        value = (op.value if op.value is not None else 0).to_bytes(op.size, "little")
-        now[off : off + op.size] = bytes(a & b for a, b in zip(old, value, strict=True))
+        # Programmed over erased bytes: flash ends up holding the value itself.
+        now[off : off + size] = (op.value if op.value is not None else 0).to_bytes(size,
+                                                                                   "little")
     return None
 
 

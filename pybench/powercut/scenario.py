@@ -33,6 +33,7 @@ from pybench.device.model import Device, MetadataKind
 from pybench.device.program import program_factory
 from pybench.engine.base import Engine
 from pybench.errors import BenchError
+from pybench.image.files import read_image
 from pybench.journal import JournalRecord, State
 from pybench.powercut import chain, content
 from pybench.powercut.oracle import UpdateFacts
@@ -151,29 +152,24 @@ class Scenario(ABC):
             engine.write_flash(self.device.layout.region(regions[0]).addr, a)
             engine.write_flash(self.device.layout.region(regions[1]).addr, b)
 
-    def next_record(self) -> tuple[int, int]:
-        """(seq, slot in journal A) of the first record after the factory history."""
-        fill = self.extras.journal_fill
-        return (journal_slots(self.device) + fill + 1, fill) if fill else (1, 0)
-
-    def write_staged(self, engine: Engine) -> None:
-        """The new image in the backdoor region, and the metadata that says it is staged
-        (after any journal history the campaign put there; for a damaged image, the record
-        a writer whose check had a bug would append)."""
+    def write_staged(self, engine: Engine, k: int = 0) -> None:
+        """Link k's image in the backdoor region, and the metadata that says it is staged,
+        appended as the device's staging writer does (after the journal's history; for a
+        damaged image, the record a writer whose check had a bug would append)."""
         backdoor = self.device.transports.backdoor
         if backdoor is None:
             raise BenchError(f"--via backdoor: {self.device.source} has no "
                              "[transport.backdoor]")
-        first = self.links[0]
-        engine.write_flash(self.device.layout.region(backdoor.region).addr, first.image)
+        link = self.links[k]
+        engine.write_flash(self.device.layout.region(backdoor.region).addr, link.image)
         if self.device.metadata.kind is MetadataKind.JOURNAL:
-            seq, slot = self.next_record()
-            base = self.device.layout.region(self.device.metadata.regions[0]).addr
-            engine.write_flash(base + slot * journal.RECORD_SIZE,
-                               staged_record(first.image, seq, good=first.good).encode())
+            a, b = (engine.read_flash(r.addr, r.size) for r in
+                    (self.device.layout.region(n) for n in self.device.metadata.regions))
+            writes = chain.staged_append(self.device, a, b, link.image, link.good)
         else:
-            for addr, data in metadata.staged_writes(self.device, first.image):
-                engine.write_flash(addr, data)
+            writes = metadata.staged_writes(self.device, link.image)
+        for addr, data in writes:
+            engine.write_flash(addr, data)
 
     @abstractmethod
     def steps(self) -> list[Step]: ...
@@ -228,7 +224,8 @@ def history(device: Device, old: bytes, fill: int) -> tuple[bytes, bytes]:
     rec = staged_record(old)
 
     def done(seq: int) -> bytes:
-        return replace(rec, seq=seq, state=State.DONE).encode()
+        # DONE raises the floor to the installed version (docs/journal.md).
+        return replace(rec, seq=seq, state=State.DONE, floor=rec.image_version).encode()
 
     b = b"".join(done(seq) for seq in range(1, slots + 1))
     a = b"".join(done(slots + 1 + i) for i in range(fill))
@@ -244,12 +241,7 @@ def _role(device: Device, role: str) -> Path:
 
 
 def _read(path: Path, device: Device) -> bytes:
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise BenchError(f"{path}: is a folder, not an image") from None
-    except OSError as e:
-        raise BenchError(f"{path}: cannot read the image: {e.strerror}") from None
+    data = read_image(path)
     slot = device.layout.app_slot
     if len(data) <= device.image.header_size or len(data) > slot.size:
         raise BenchError(f"{path}: {len(data)} bytes is not an image that fits the "
@@ -304,18 +296,7 @@ class BackdoorScenario(Scenario):
     def _stage_link(self, k: int, engine: Engine) -> None:
         # Let the ready line's end leave the UART first (see _flip_slot).
         engine.run(2_000_000)
-        link = self.links[k]
-        backdoor = self.device.transports.backdoor
-        assert backdoor is not None
-        engine.write_flash(self.device.layout.region(backdoor.region).addr, link.image)
-        if self.device.metadata.kind is MetadataKind.JOURNAL:
-            a, b = (engine.read_flash(r.addr, r.size) for r in
-                    (self.device.layout.region(n) for n in self.device.metadata.regions))
-            writes = chain.staged_append(self.device, a, b, link.image, link.good)
-        else:
-            writes = metadata.staged_writes(self.device, link.image)
-        for addr, data in writes:
-            engine.write_flash(addr, data)
+        self.write_staged(engine, k)
 
     def _flip_slot(self, engine: Engine) -> None:
         # Let the ready line's end leave the UART first: a line cut short by the power-on

@@ -22,6 +22,7 @@ from robot.utils import timestr_to_secs
 from pybench.device.model import Device
 from pybench.device.select import device_from
 from pybench.engine.base import Engine
+from pybench.image.files import read_image
 from pybench.net import malformed, scenarios
 from pybench.net.upload import UploadResult
 
@@ -252,7 +253,7 @@ class BenchLibrary:
     # --- helpers -------------------------------------------------------------------------
     def _upload(self, image: str, via: str, mode: str | None) -> UploadResult:
         path = self._path(image)
-        self._last = scenarios.upload(self.engine, scenarios.read_image(path), via=via,
+        self._last = scenarios.upload(self.engine, read_image(path), via=via,
                                       mode=mode, filename=path.name)
         logger.info(f"upload {via}: {self._last}")
         return self._last
@@ -263,7 +264,7 @@ class BenchLibrary:
         found = self.device.firmware.images.get(image)
         if found is not None and found.version is not None:
             return found.version
-        return image_version(self.device, scenarios.read_image(self._path(image)))
+        return image_version(self.device, read_image(self._path(image)))
 
     def _result(self) -> UploadResult:
         if self._last is None:
@@ -271,7 +272,7 @@ class BenchLibrary:
         return self._last
 
     def _slot_should_hold(self, addr: int, image: str, what: str) -> None:
-        data = scenarios.read_image(self._path(image))
+        data = read_image(self._path(image))
         held = self.engine.read_flash(addr, len(data))
         if held != data:
             first = next(i for i, (a, b) in enumerate(zip(held, data, strict=True)) if a != b)

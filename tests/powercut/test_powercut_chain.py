@@ -51,13 +51,15 @@ def test_a_staged_record_goes_to_the_next_slot_or_compacts() -> None:
 
     def done(seq: int) -> bytes:
         return JournalRecord(seq=seq, state=State.DONE, image_size=4, image_version=1,
-                             digest=b"\0" * 32).encode()
+                             digest=b"\0" * 32, floor=1).encode()
 
     a = done(1) + b"\xff" * (a_reg.size - journal.RECORD_SIZE)
     b = b"\xff" * b_reg.size
     (addr, rec), = chain.staged_append(SAMPLE, a, b, image, image)
     assert addr == a_reg.addr + journal.RECORD_SIZE
-    assert journal.decode(rec) is not None and journal.decode(rec).seq == 2
+    staged = journal.decode(rec)
+    assert staged is not None and staged.seq == 2
+    assert staged.floor == 1            # the writer keeps the floor: never lowers it
     full = b"".join(done(i + 1) for i in range(slots))
     (addr, data), = chain.staged_append(SAMPLE, full, b, image, image)
     assert addr == b_reg.addr and len(data) == b_reg.size          # erased, then written

@@ -134,6 +134,7 @@ def test_journal_history_fills_b_and_part_of_a() -> None:
     view = journal.scan(a.ljust(lay.JOURNAL_SECTOR_SIZE, b"\xff"), b)
     assert view.next_sector == 0 and view.next_slot == 5 and view.garbage == 0
     assert view.current is not None and view.current.state is journal.State.DONE
+    assert view.current.floor == 1      # DONE raised the floor to the installed v1
 
 
 # --- wear and export --------------------------------------------------------------------

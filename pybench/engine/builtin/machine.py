@@ -73,6 +73,13 @@ CHECK_CYCLES = CPU_HZ // 10_000          # the stop condition runs at least ever
 # unmasking instruction and the exception entry for short critical sections.
 MASKED_SLICE = 16
 PAGE = 1024                              # unicorn's ARM target page
+# A restore compares flash with the snapshot in chunks of this size and drops only the
+# code translated from chunks that differ: the bootloader's translations survive the
+# campaign's restores and power cycles (a signature check is 19 M instructions of it).
+RESTORE_CHUNK = 16 * 1024
+_memcmp = ctypes.CDLL(None).memcmp       # libc's, on two buffers in place
+_memcmp.restype = ctypes.c_int
+_memcmp.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
 BKPSRAM_BASE = 0x4002_4000               # backup SRAM: in the backup domain (VBAT)
 # Offset of uc_struct.emu_counter (emu_count follows it) in the unicorn builds the engine
 # was measured on, by PyPI version; the self-test checks it before the engine relies on it.
@@ -223,6 +230,21 @@ class Memory:
 
     def clear(self) -> None:
         ctypes.memset(self.addr, 0, self.size)
+
+    def changed_chunks(self, data: bytes, step: int) -> list[tuple[int, int]]:
+        """[lo, hi) bus address ranges, in whole chunks of `step` bytes, where this
+        memory differs from `data` (a save() of it), adjacent chunks merged."""
+        other = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
+        out: list[tuple[int, int]] = []
+        for off in range(0, self.size, step):
+            n = min(step, self.size - off)
+            if _memcmp(self.addr + off, other + off, n):
+                lo = self.base + off
+                if out and out[-1][1] == lo:
+                    out[-1] = (out[-1][0], lo + n)
+                else:
+                    out.append((lo, lo + n))
+        return out
 
 
 class FlashMemory:
@@ -1040,7 +1062,13 @@ class Machine:
         for m in self.models:
             m.system_reset(why)
         self.uc.context_restore(self._pristine)
-        ucctl.flush_tb(self._uch)
+        # Code translated from flash stays valid across a reset: every change of flash
+        # drops what was translated from it (code_changed(), restore()). RAM was cleared
+        # behind unicorn's back at power-on, so what was translated from it goes.
+        self._flush_dirty()
+        for mem in self.memories:
+            if mem is not self.flash_mem:
+                self._remove_cache(mem.base, mem.end)
         self._apply_mpu()
         self._dirty = (NEVER, 0)
         sp, pc = struct.unpack("<II", self.flash.read(self.flash.base, 8))
@@ -1321,10 +1349,15 @@ class Machine:
         self.watch.stop()
         self.uc.context_restore(snap.context)
         for mem, data in zip(self.memories, snap.memories, strict=True):
-            if mem is not self.flash_mem or self._flash_gen != snap.flash_generation:
+            if mem is not self.flash_mem:
                 mem.load(data)
                 # Code translated from the old content is stale (cheaper than a TB flush).
                 self._remove_cache(mem.base, mem.end)
+            elif self._flash_gen != snap.flash_generation:
+                changed = mem.changed_chunks(data, RESTORE_CHUNK)
+                mem.load(data)
+                for lo, hi in changed:
+                    self._remove_cache(lo, hi)
         self._flash_gen = snap.flash_generation
         self._flash_saved = (snap.flash_generation, snap.memories[self.memories.index(
             self.flash_mem)])
