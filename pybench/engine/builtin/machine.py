@@ -77,6 +77,14 @@ PAGE = 1024                              # unicorn's ARM target page
 # code translated from chunks that differ: the bootloader's translations survive the
 # campaign's restores and power cycles (a signature check is 19 M instructions of it).
 RESTORE_CHUNK = 16 * 1024
+# Translation buffer budget: a restore spends TB_COST_RESTORE, a reset TB_COST_RESET
+# (it may retranslate a whole application); at TB_BUDGET the machine flushes the buffer
+# between runs, long before it could fill (ucctl.TCG_BUFFER_SIZE: 4 resets of a firmware
+# with 6 MiB of translated code use 24 of its 32 MiB; a restore retranslates only what a
+# run to the next cut executes from the chunks that changed).
+TB_BUDGET = 64
+TB_COST_RESTORE = 1
+TB_COST_RESET = 16
 _memcmp = ctypes.CDLL(None).memcmp       # libc's, on two buffers in place
 _memcmp.restype = ctypes.c_int
 _memcmp.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
@@ -311,6 +319,7 @@ class Machine:
         self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
         handle = self.uc._uch.value
         ucctl.set_tcg_buffer_size(handle)
+        self._tb_spent = 0
         self.uc.ctl_set_cpu_model(a.UC_CPU_ARM_CORTEX_M4)
         self._ctr = ctypes.c_uint64.from_address(handle + EMU_COUNTER_OFFSET)
         self._cnt = ctypes.c_uint64.from_address(handle + EMU_COUNTER_OFFSET + 8)
@@ -701,6 +710,25 @@ class Machine:
             self._remove_cache(lo, hi)
             self._dirty = (NEVER, 0)
 
+    def _spend_tb(self, cost: int) -> bool:
+        """Count a reset or restore against the translation buffer's budget; flush the
+        whole buffer (True) once it is spent. Between runs only (module constants)."""
+        self._tb_spent += cost
+        if self._tb_spent < TB_BUDGET:
+            return False
+        ucctl.flush_tb(self._uch)
+        self._tb_spent = 0
+        self._dirty = (NEVER, 0)
+        return True
+
+    def _drop_all_code(self) -> None:
+        """Drop every translation without a flush (new hooks apply to code translated
+        from now on)."""
+        self._flush_dirty()
+        for mem in self.memories:
+            self._remove_cache(mem.base, mem.end)
+        self._remove_cache(sysmem.ROM_BASE, sysmem.ROM_BASE + sysmem.ROM_SIZE)
+
     def _remove_cache(self, lo: int, hi: int) -> None:
         """Drop code translated from [lo, hi): uc.ctl_remove_cache straight through the C
         API (once per slice that programmed flash; the Python wrapper cost ~10 us)."""
@@ -843,7 +871,7 @@ class Machine:
             if region.xn:
                 self._mpu_hooks.append(self.uc.hook_add(
                     UC_HOOK_CODE, self._on_mpu_fetch, None, lo, hi))
-        ucctl.flush_tb(self._uch)
+        self._drop_all_code()
 
     def _privileged(self) -> bool:
         ipsr, control = self.uc.reg_read_batch([a.UC_ARM_REG_IPSR, a.UC_ARM_REG_CONTROL])
@@ -1065,10 +1093,11 @@ class Machine:
         # Code translated from flash stays valid across a reset: every change of flash
         # drops what was translated from it (code_changed(), restore()). RAM was cleared
         # behind unicorn's back at power-on, so what was translated from it goes.
-        self._flush_dirty()
-        for mem in self.memories:
-            if mem is not self.flash_mem:
-                self._remove_cache(mem.base, mem.end)
+        if not self._spend_tb(TB_COST_RESET):
+            self._flush_dirty()
+            for mem in self.memories:
+                if mem is not self.flash_mem:
+                    self._remove_cache(mem.base, mem.end)
         self._apply_mpu()
         self._dirty = (NEVER, 0)
         sp, pc = struct.unpack("<II", self.flash.read(self.flash.base, 8))
@@ -1348,16 +1377,17 @@ class Machine:
     def restore(self, snap: Snapshot) -> None:
         self.watch.stop()
         self.uc.context_restore(snap.context)
+        stale: list[tuple[int, int]] = []     # code translated from the old content
         for mem, data in zip(self.memories, snap.memories, strict=True):
             if mem is not self.flash_mem:
                 mem.load(data)
-                # Code translated from the old content is stale (cheaper than a TB flush).
-                self._remove_cache(mem.base, mem.end)
+                stale.append((mem.base, mem.end))
             elif self._flash_gen != snap.flash_generation:
-                changed = mem.changed_chunks(data, RESTORE_CHUNK)
+                stale += mem.changed_chunks(data, RESTORE_CHUNK)
                 mem.load(data)
-                for lo, hi in changed:
-                    self._remove_cache(lo, hi)
+        if not self._spend_tb(TB_COST_RESTORE):
+            for lo, hi in stale:
+                self._remove_cache(lo, hi)
         self._flash_gen = snap.flash_generation
         self._flash_saved = (snap.flash_generation, snap.memories[self.memories.index(
             self.flash_mem)])

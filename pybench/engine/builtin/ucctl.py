@@ -24,11 +24,13 @@ _TLB_FLUSH = _write(uconst.UC_CTL_TLB_FLUSH, 0)
 _REMOVE_CACHE = _write(uconst.UC_CTL_TB_REMOVE_CACHE, 2)
 _TCG_BUFFER_SIZE = _write(uconst.UC_CTL_TCG_BUFFER_SIZE, 1)
 
-# The translation buffer. A TB flush costs about 0.1 ms per MiB of it in unicorn 2.1.1
-# (its default, 1 GiB, made a flush cost 60 ms, at every reset and snapshot restore);
-# 8 MiB holds the translations of several hundred KiB of firmware code, and unicorn
-# flushes by itself should it ever fill.
-TCG_BUFFER_SIZE = 8 << 20
+# The translation buffer. Unicorn 2.1.1 crashes (in tb_set_jmp_target) when the buffer
+# fills in the middle of a run and it flushes by itself, so the machine keeps it from
+# filling: it drops code in ranges, which frees no space, and flushes the whole buffer
+# between runs often enough (machine.TB_BUDGET). A flush costs about 0.1-0.25 ms per MiB
+# of buffer in 2.1.1 (the default, 1 GiB, took 0.5 s); 32 MiB holds several times the
+# translations of a large firmware.
+TCG_BUFFER_SIZE = 32 << 20
 
 
 def _check(status: int) -> None:
