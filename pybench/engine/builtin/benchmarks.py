@@ -234,38 +234,40 @@ def _bare_unicorn_mips(elf: Path, instructions: int, slice_len: int) -> float:
     return instructions / (time.perf_counter() - t0) / 1e6
 
 
+def _run_to_flag(workdir: Path, name: str, source: str, define: str
+                 ) -> tuple[Path, BuiltinEngine, bool, float]:
+    """Build `source`, run it until it sets its flag: (ELF, engine, flag set, wall s)."""
+    elf = _build(workdir, name, source, (define,))
+    eng = _board(elf)
+    done = _flag(eng, elf)
+    t0 = time.perf_counter()
+    result = eng.run(60_000_000_000, done)
+    return elf, eng, result.reason == StopReason.CONDITION, time.perf_counter() - t0
+
+
 def compute_mips(iterations: int = 20_000_000) -> dict[str, Any]:
     """The engine on a compute loop, and bare unicorn on the same loop for scale (the
     engine cannot beat unicorn's counted mode, which it needs for exact time)."""
     with tempfile.TemporaryDirectory() as tmp:
-        elf = _build(Path(tmp), "compute", COMPUTE, (f"ITERATIONS={iterations}u",))
-        eng = _board(elf)
-        done = _flag(eng, elf)
-        t0 = time.perf_counter()
-        result = eng.run(60_000_000_000, done)
-        wall = time.perf_counter() - t0
+        elf, eng, finished, wall = _run_to_flag(Path(tmp), "compute", COMPUTE,
+                                                f"ITERATIONS={iterations}u")
         cycles = eng.machine.cycles
         bare = _bare_unicorn_mips(elf, min(cycles, 40_000_000), 16_800)
     return {"name": "compute loop", "instructions": cycles, "wall_s": round(wall, 3),
             "mips": round(cycles / wall / 1e6, 1), "goal_mips": 150,
             "bare_unicorn_counted_mips": round(bare, 1),
-            "ok": result.reason == StopReason.CONDITION and cycles / wall / 1e6 >= 150}
+            "ok": finished and cycles / wall / 1e6 >= 150}
 
 
 def store_mips(iterations: int = 4_000_000) -> dict[str, Any]:
     """The engine on a loop that stores to RAM (STORES): M instructions/s."""
     with tempfile.TemporaryDirectory() as tmp:
-        elf = _build(Path(tmp), "stores", STORES, (f"ITERATIONS={iterations}u",))
-        eng = _board(elf)
-        done = _flag(eng, elf)
-        t0 = time.perf_counter()
-        result = eng.run(60_000_000_000, done)
-        wall = time.perf_counter() - t0
+        _, eng, finished, wall = _run_to_flag(Path(tmp), "stores", STORES,
+                                              f"ITERATIONS={iterations}u")
         cycles = eng.machine.cycles
     mips = cycles / wall / 1e6
     return {"name": "store loop (RAM)", "instructions": cycles, "wall_s": round(wall, 3),
-            "mips": round(mips, 1), "goal_mips": 100,
-            "ok": result.reason == StopReason.CONDITION and mips >= 100}
+            "mips": round(mips, 1), "goal_mips": 100, "ok": finished and mips >= 100}
 
 
 def polling_speed(iterations: int = 1000) -> dict[str, Any]:
@@ -300,18 +302,13 @@ def polling_speed(iterations: int = 1000) -> dict[str, Any]:
 
 def flash_words_per_second(words: int = 32_768) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        elf = _build(Path(tmp), "flashprog", FLASH_PROGRAM, (f"WORDS={words}u",))
-        eng = _board(elf)
-        done = _flag(eng, elf)
-        t0 = time.perf_counter()
-        result = eng.run(60_000_000_000, done)
-        wall = time.perf_counter() - t0
+        _, eng, finished, wall = _run_to_flag(Path(tmp), "flashprog", FLASH_PROGRAM,
+                                              f"WORDS={words}u")
     programs = sum(1 for op in eng.flash_trace() if op.kind.value == "program")
     return {"name": "flash programming", "words": programs, "wall_s": round(wall, 3),
             "words_per_s": round(programs / wall), "goal_words_per_s": 100_000,
             "virtual_ms": round(eng.now_ns / 1e6, 1),
-            "ok": result.reason == StopReason.CONDITION and programs == words
-            and programs / wall >= 100_000}
+            "ok": finished and programs == words and programs / wall >= 100_000}
 
 
 def snapshot_restore_ms(rounds: int = 200) -> dict[str, Any]:
