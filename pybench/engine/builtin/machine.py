@@ -51,11 +51,21 @@ from unicorn.unicorn_py3.unicorn import uclib
 
 from pybench.chip import F407
 from pybench.engine.base import BoardEvent, CpuState, RunResult, StopReason
-from pybench.engine.builtin import bitband, chipmap, cortexm, mmio, registry, sysmem, ucctl
+from pybench.engine.builtin import (
+    bitband,
+    chipmap,
+    cortexm,
+    mmio,
+    registry,
+    sysmem,
+    tcgbuf,
+    ucctl,
+)
 from pybench.engine.builtin.cortexm import BadReturn, Fault, Lockup, SystemControlSpace
 from pybench.engine.builtin.dwt import Dwt
 from pybench.engine.builtin.flashwatch import FlashWatch
 from pybench.engine.builtin.loader import Segment
+from pybench.engine.builtin.memscan import anonymous_ranges, within
 from pybench.engine.builtin.peripheral import Peripheral
 from pybench.engine.builtin.peripherals.flash import STORE_AS_IS
 from pybench.engine.builtin.pollskip import PollSkip
@@ -77,11 +87,13 @@ PAGE = 1024                              # unicorn's ARM target page
 # code translated from chunks that differ: the bootloader's translations survive the
 # campaign's restores and power cycles (a signature check is 19 M instructions of it).
 RESTORE_CHUNK = 16 * 1024
-# Translation buffer budget: a restore spends TB_COST_RESTORE, a reset TB_COST_RESET
-# (it may retranslate a whole application); at TB_BUDGET the machine flushes the buffer
-# between runs, long before it could fill (ucctl.TCG_BUFFER_SIZE: 4 resets of a firmware
-# with 6 MiB of translated code use 24 of its 32 MiB; a restore retranslates only what a
-# run to the next cut executes from the chunks that changed).
+# The translation buffer is flushed between runs, never by unicorn itself in the middle of
+# one (ucctl.TCG_BUFFER_SIZE): at a reset or restore once it is half full, read in place
+# (tcgbuf.py). Where that cannot be read, by a budget instead: a restore spends
+# TB_COST_RESTORE, a reset TB_COST_RESET (it may retranslate a whole application), and
+# the buffer is flushed at TB_BUDGET (4 resets of a firmware with 6 MiB of translated
+# code use 24 of its 32 MiB; a restore retranslates only what a run to the next cut
+# executes from the chunks that changed).
 TB_BUDGET = 64
 TB_COST_RESTORE = 1
 TB_COST_RESET = 16
@@ -114,30 +126,6 @@ _REGS_SCAN_CPU = 256 * 1024   # bytes after such a pointer where regs may sit
 _MARKS = [0xC0DE0000 | (0x0F0F * i + 0x1234) & 0xFFFF for i in range(13)]
 
 
-def _anonymous_ranges() -> list[tuple[int, int]]:
-    """Readable anonymous mappings (heap, malloc'ed blocks) of this process: reading
-    them cannot fault, unlike file mappings past the end of their file."""
-    ranges = []
-    try:
-        with open("/proc/self/maps") as maps:
-            for line in maps:
-                fields = line.split()
-                if fields[1].startswith("r") and (len(fields) < 6 or fields[5] == "[heap]"):
-                    lo, hi = (int(x, 16) for x in fields[0].split("-"))
-                    ranges.append((lo, hi))
-    except OSError:
-        pass
-    return ranges
-
-
-def _within(ranges: list[tuple[int, int]], addr: int, n: int) -> int:
-    """Bytes readable from addr (at most n) inside one of the ranges; 0 if none."""
-    for lo, hi in ranges:
-        if lo <= addr < hi:
-            return min(n, hi - addr)
-    return 0
-
-
 def _regs_address(uc: Uc) -> int | None:
     """Address of unicorn's R0 (R15 follows at +60) for this Uc, or None.
 
@@ -152,10 +140,10 @@ def _regs_address(uc: Uc) -> int | None:
         uc.reg_write_batch(list(zip([a.UC_ARM_REG_R0 + i for i in range(13)], _MARKS,
                                     strict=True)))
         pattern = struct.pack("<13I", *_MARKS)
-        ranges = _anonymous_ranges()
+        ranges = anonymous_ranges()
         if _REGS_PATH is not None:
             ptr_off, regs_off = _REGS_PATH
-            if _within(ranges, handle + ptr_off, 8) == 8:
+            if within(ranges, handle + ptr_off, 8) == 8:
                 base = ctypes.c_uint64.from_address(handle + ptr_off).value
                 if _checked(uc, ranges, base + regs_off, pattern):
                     return base + regs_off
@@ -165,10 +153,10 @@ def _regs_address(uc: Uc) -> int | None:
         _REGS_SEARCHED = True
         seen: set[int] = set()
         for ptr_off in range(0, _REGS_SCAN_UC, 8):
-            if _within(ranges, handle + ptr_off, 8) != 8:
+            if within(ranges, handle + ptr_off, 8) != 8:
                 break
             base = ctypes.c_uint64.from_address(handle + ptr_off).value
-            n = _within(ranges, base, _REGS_SCAN_CPU)
+            n = within(ranges, base, _REGS_SCAN_CPU)
             if base in seen or n < len(pattern):
                 continue
             seen.add(base)
@@ -182,7 +170,7 @@ def _regs_address(uc: Uc) -> int | None:
 
 
 def _checked(uc: Uc, ranges: list[tuple[int, int]], addr: int, pattern: bytes) -> bool:
-    if _within(ranges, addr, 64) != 64 or ctypes.string_at(addr, len(pattern)) != pattern:
+    if within(ranges, addr, 64) != 64 or ctypes.string_at(addr, len(pattern)) != pattern:
         return False
     r15 = ctypes.c_uint32.from_address(addr + 60)
     for pc in (0x0800_0100, 0x2000_1234, 0x0801_0202):
@@ -320,6 +308,8 @@ class Machine:
         handle = self.uc._uch.value
         ucctl.set_tcg_buffer_size(handle)
         self._tb_spent = 0
+        self._tb_gauge: tcgbuf.Gauge | None = None    # found at the first reset
+        self._tb_gauge_sought = False
         self.uc.ctl_set_cpu_model(a.UC_CPU_ARM_CORTEX_M4)
         self._ctr = ctypes.c_uint64.from_address(handle + EMU_COUNTER_OFFSET)
         self._cnt = ctypes.c_uint64.from_address(handle + EMU_COUNTER_OFFSET + 8)
@@ -711,11 +701,19 @@ class Machine:
             self._dirty = (NEVER, 0)
 
     def _spend_tb(self, cost: int) -> bool:
-        """Count a reset or restore against the translation buffer's budget; flush the
-        whole buffer (True) once it is spent. Between runs only (module constants)."""
-        self._tb_spent += cost
-        if self._tb_spent < TB_BUDGET:
-            return False
+        """At a reset or restore (between runs): flush the whole translation buffer (True)
+        once it is half full, or, with no gauge, once resets and restores have spent the
+        budget (module constants)."""
+        if self._tb_gauge is None and not self._tb_gauge_sought:
+            self._tb_gauge_sought = True
+            self._tb_gauge = tcgbuf.find(self.uc, ucctl.TCG_BUFFER_SIZE)
+        if self._tb_gauge is not None:
+            if self._tb_gauge.used() < ucctl.TCG_BUFFER_SIZE // 2:
+                return False
+        else:
+            self._tb_spent += cost
+            if self._tb_spent < TB_BUDGET:
+                return False
         ucctl.flush_tb(self._uch)
         self._tb_spent = 0
         self._dirty = (NEVER, 0)

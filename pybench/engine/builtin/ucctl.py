@@ -27,9 +27,10 @@ _TCG_BUFFER_SIZE = _write(uconst.UC_CTL_TCG_BUFFER_SIZE, 1)
 # The translation buffer. Unicorn 2.1.1 crashes (in tb_set_jmp_target) when the buffer
 # fills in the middle of a run and it flushes by itself, so the machine keeps it from
 # filling: it drops code in ranges, which frees no space, and flushes the whole buffer
-# between runs often enough (machine.TB_BUDGET). A flush costs about 0.1-0.25 ms per MiB
-# of buffer in 2.1.1 (the default, 1 GiB, took 0.5 s); 32 MiB holds several times the
-# translations of a large firmware.
+# between runs once it is half full (tcgbuf.py, machine._spend_tb). A flush costs about
+# 0.1-0.25 ms per MiB of buffer in 2.1.1 (the default, 1 GiB, took 0.5 s); 32 MiB holds
+# many times the translations of our sample firmware (its bootloader, through a signature
+# check, uses about 0.1 MiB).
 TCG_BUFFER_SIZE = 32 << 20
 
 
@@ -38,9 +39,9 @@ def _check(status: int) -> None:
         raise UcError(status)
 
 
-def set_tcg_buffer_size(uch: int, size: int = TCG_BUFFER_SIZE) -> None:
-    """Size the translation buffer (before the engine first runs)."""
-    _check(uclib.uc_ctl(uch, _TCG_BUFFER_SIZE, ctypes.c_uint32(size)))
+def set_tcg_buffer_size(uch: int) -> None:
+    """Size the translation buffer (TCG_BUFFER_SIZE; before the engine first runs)."""
+    _check(uclib.uc_ctl(uch, _TCG_BUFFER_SIZE, ctypes.c_uint32(TCG_BUFFER_SIZE)))
 
 
 def flush_tb(uch: int) -> None:
