@@ -152,6 +152,15 @@ class Scenario(ABC):
             engine.write_flash(self.device.layout.region(regions[0]).addr, a)
             engine.write_flash(self.device.layout.region(regions[1]).addr, b)
 
+    def factory_journal(self) -> tuple[bytes, bytes]:
+        """The journal's two regions as prepare() leaves them: erased, or the history.
+        (Computed, not read back: an engine need not read flash before power-on.)"""
+        a_reg, b_reg = (self.device.layout.region(n) for n in self.device.metadata.regions)
+        a = b = b""
+        if self.extras.journal_fill:
+            a, b = history(self.device, self.old, self.extras.journal_fill)
+        return a.ljust(a_reg.size, b"\xff"), b.ljust(b_reg.size, b"\xff")
+
     def write_staged(self, engine: Engine, k: int = 0) -> None:
         """Link k's image in the backdoor region, and the metadata that says it is staged,
         appended as the device's staging writer does (after the journal's history; for a
@@ -163,8 +172,9 @@ class Scenario(ABC):
         link = self.links[k]
         engine.write_flash(self.device.layout.region(backdoor.region).addr, link.image)
         if self.device.metadata.kind is MetadataKind.JOURNAL:
-            a, b = (engine.read_flash(r.addr, r.size) for r in
-                    (self.device.layout.region(n) for n in self.device.metadata.regions))
+            a, b = self.factory_journal() if k == 0 else (
+                engine.read_flash(r.addr, r.size) for r in
+                (self.device.layout.region(n) for n in self.device.metadata.regions))
             writes = chain.staged_append(self.device, a, b, link.image, link.good)
         else:
             writes = metadata.staged_writes(self.device, link.image)

@@ -57,6 +57,21 @@ def test_flash_written_by_the_bench_reads_back(board: RenodeEngine) -> None:
 
 
 @pytest.mark.renode
+def test_loading_an_elf_writes_only_its_file_bytes(built: Path) -> None:
+    """A programmer writes a segment's file bytes; the bootloader's .bss (its 12 KiB
+    signature heap, after .data's load address) must not become zeros in flash: Renode's
+    LoadELF wrote them, over the journal's first 84 records."""
+    engine = create_engine(platform_file())
+    try:
+        engine.load_elf(built / "boot.elf")
+        lay = layout.load()
+        assert engine.read_flash(lay.JOURNAL_A_ADDR, lay.JOURNAL_SECTOR_SIZE) == \
+            b"\xff" * lay.JOURNAL_SECTOR_SIZE
+    finally:
+        engine.close()
+
+
+@pytest.mark.renode
 def test_the_board_boots_and_talks_on_the_console(board: RenodeEngine) -> None:
     result = board.run(500 * MS, lambda: len(board.uart().lines) >= 2)
     assert result.reason is StopReason.CONDITION, board.uart().text

@@ -89,10 +89,6 @@ def control(cmd: int, value: int = 0) -> str:
     return f"{FLASH_CONTROLLER} ControlRead {cmd} {value}"
 
 
-def load_elf(elf: Path) -> str:
-    return f"sysbus LoadELF {path_arg(str(elf))}"
-
-
 def load_binary(path: Path, addr: int) -> str:
     return f"sysbus LoadBinary {path_arg(str(path))} 0x{addr:08x}"
 

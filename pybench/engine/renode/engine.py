@@ -37,6 +37,7 @@ from pybench.engine.base import (
     StopReason,
     UartLog,
 )
+from pybench.engine.builtin.loader import elf_segments
 from pybench.engine.renode import board_script as bs
 from pybench.engine.renode import inprocess, protocol, replay
 from pybench.engine.renode.console import ConsoleFile
@@ -152,9 +153,17 @@ class RenodeEngine(Engine):
         raise BenchError(f"the platform has no memory at the flash base 0x{base:08x}")
 
     def load_elf(self, elf: Path) -> None:
+        """What a programmer writes: each loadable segment's file bytes at its load address
+        (the built-in engine's loader reads them). Renode's own LoadELF also fills a
+        segment's memory size past its file size with zeros at the load address: the
+        .bss of our bootloader (its 12 KiB signature heap) then wiped flash up to
+        0x080094f0, the journal's first 84 records."""
         if not Path(elf).is_file():
             raise BenchError(f"{elf}: no such ELF file")
-        self.command(bs.load_elf(Path(elf).resolve()))
+        for seg in elf_segments(Path(elf)):
+            part = self._work / f"segment-{seg.addr:08x}.bin"
+            part.write_bytes(seg.data)
+            self.command(bs.load_binary(part, seg.addr))
         self._control(bs.CMD_SYNC)
 
     # --- power --------------------------------------------------------------------------
