@@ -94,7 +94,7 @@ def test_upload_cut_off_keeps_the_old_image(board: Engine, device: Device, via: 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [
-    # our sample's depth-2 HTTP campaign takes most of a minute: make test-long
+    # our sample's depth-2 HTTP campaign takes about 25 s: marked long
     pytest.param("sample", marks=pytest.mark.long), "sample-flag"])
 def test_campaign_boundaries_torn_depth_2(name: str, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:

@@ -64,7 +64,7 @@ def _campaign(built: Path, boot: Path, new: Path, plan: PlanOptions) -> Campaign
     return run_campaign(config)
 
 
-# Every journal word torn takes a minute on two cores: make test-long (marked `long`).
+# Every journal word torn takes half a minute on two cores: marked `long`.
 @pytest.mark.parametrize("variant", [
     pytest.param(v, marks=pytest.mark.long if VARIANT_PLANS[v] is JOURNAL_TORN else ())
     for v in sorted(VARIANT_PLANS)])

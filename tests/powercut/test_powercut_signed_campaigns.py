@@ -34,8 +34,8 @@ KINDS = {
 }
 
 
-# make test runs each kind over one transport and the older image over all three; make
-# test-long the whole matrix.
+# Unmarked: each kind over one transport and the older image over all three; the rest of
+# the matrix is marked `long` (`pytest -m "not long"` for a quicker pass).
 QUICK = {("unsigned", "http"), ("flip-signature", "tftp"), ("other-key", "backdoor"),
          ("older", "http"), ("older", "tftp"), ("older", "backdoor")}
 

@@ -174,8 +174,8 @@ def test_every_variant_is_built_and_listed(built: Path) -> None:
     assert len(VARIANTS) + 1 >= 20
 
 
-# make test sends two faults by TFTP (HTTP: the test below); make test-long every fault
-# by both transports.
+# Unmarked: two faults by TFTP (HTTP: the test below); every fault by both transports is
+# marked `long` (`pytest -m "not long"` for a quicker pass).
 QUICK_SENT = {("flip-body", "tftp"), ("truncated-1/2", "tftp")}
 
 
