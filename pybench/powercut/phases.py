@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Iterator
 
-from pybench.device.model import Layout, Role
+from pybench.device.model import Layout, Region, Role
 from pybench.engine.base import FlashOp
 
 
@@ -23,9 +23,12 @@ _BY_ROLE = {Role.STAGING: Phase.STAGING, Role.METADATA: Phase.METADATA,
             Role.APPLICATION: Phase.COPY_DOWN, Role.BOOTLOADER: Phase.BOOT}
 
 
-def phase_of_addr(addr: int, lay: Layout) -> Phase:
-    region = lay.region_of(addr)
+def _phase_of_region(region: Region | None) -> Phase:
     return _BY_ROLE.get(region.role, Phase.OTHER) if region is not None else Phase.OTHER
+
+
+def phase_of_addr(addr: int, lay: Layout) -> Phase:
+    return _phase_of_region(lay.region_of(addr))
 
 
 def phase_of(op: FlashOp, lay: Layout) -> Phase:
@@ -41,11 +44,8 @@ def phases_of(trace: Iterable[FlashOp], lay: Layout) -> Iterator[Phase]:
         addr = op.addr
         if not lo <= addr < hi:
             region = lay.region_of(addr)
-            if region is None:
-                lo, hi, phase = addr, addr + 1, Phase.OTHER
-            else:
-                lo, hi = region.addr, region.end
-                phase = _BY_ROLE.get(region.role, Phase.OTHER)
+            lo, hi = (region.addr, region.end) if region is not None else (addr, addr + 1)
+            phase = _phase_of_region(region)
         yield phase
 
 

@@ -147,10 +147,9 @@ class Scenario(ABC):
         engine.load_platform(self.platform)
         program_factory(engine, self.device, boot=self.boot, application=self.old_path)
         if self.extras.journal_fill:
-            a, b = history(self.device, self.old, self.extras.journal_fill)
-            regions = self.device.metadata.regions
-            engine.write_flash(self.device.layout.region(regions[0]).addr, a)
-            engine.write_flash(self.device.layout.region(regions[1]).addr, b)
+            for name, data in zip(self.device.metadata.regions, self.factory_journal(),
+                                  strict=True):
+                engine.write_flash(self.device.layout.region(name).addr, data)
 
     def factory_journal(self) -> tuple[bytes, bytes]:
         """The journal's two regions as prepare() leaves them: erased, or the history.

@@ -65,7 +65,7 @@ from pybench.engine.builtin.cortexm import BadReturn, Fault, Lockup, SystemContr
 from pybench.engine.builtin.dwt import Dwt
 from pybench.engine.builtin.flashwatch import FlashWatch
 from pybench.engine.builtin.loader import Segment
-from pybench.engine.builtin.memscan import anonymous_ranges, within
+from pybench.engine.builtin.memscan import anonymous_ranges, memcmp, within
 from pybench.engine.builtin.peripheral import Peripheral
 from pybench.engine.builtin.peripherals.flash import STORE_AS_IS
 from pybench.engine.builtin.pollskip import PollSkip
@@ -97,9 +97,6 @@ RESTORE_CHUNK = 16 * 1024
 TB_BUDGET = 64
 TB_COST_RESTORE = 1
 TB_COST_RESET = 16
-_memcmp = ctypes.CDLL(None).memcmp       # libc's, on two buffers in place
-_memcmp.restype = ctypes.c_int
-_memcmp.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
 BKPSRAM_BASE = 0x4002_4000               # backup SRAM: in the backup domain (VBAT)
 # Offset of uc_struct.emu_counter (emu_count follows it) in the unicorn builds the engine
 # was measured on, by PyPI version; the self-test checks it before the engine relies on it.
@@ -234,7 +231,7 @@ class Memory:
         out: list[tuple[int, int]] = []
         for off in range(0, self.size, step):
             n = min(step, self.size - off)
-            if _memcmp(self.addr + off, other + off, n):
+            if memcmp(self.addr + off, other + off, n):
                 lo = self.base + off
                 if out and out[-1][1] == lo:
                     out[-1] = (out[-1][0], lo + n)

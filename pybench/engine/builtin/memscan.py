@@ -1,8 +1,17 @@
-"""Reading this process's own memory safely, for the searches that find unicorn's
-internals in place (machine._regs_address, tcgbuf.find): only anonymous mappings, which
-reading cannot fault, unlike a file mapping past the end of its file."""
+"""This process's own memory, in place: which parts can be read safely, for the searches
+that find unicorn's internals (machine._regs_address, tcgbuf.find: only anonymous
+mappings, which reading cannot fault, unlike a file mapping past the end of its file),
+and libc's memcmp, to compare a memory with its copy without a second copy (snapshot
+restores, the polling detector)."""
 
 from __future__ import annotations
+
+import ctypes
+
+# Addresses, ctypes arrays or bytes; argtypes so that 64-bit addresses pass whole.
+memcmp = ctypes.CDLL(None).memcmp
+memcmp.restype = ctypes.c_int
+memcmp.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
 
 
 def anonymous_ranges() -> list[tuple[int, int]]:

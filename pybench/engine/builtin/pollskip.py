@@ -29,12 +29,12 @@ repeating, and the machine does not probe it again.
 
 from __future__ import annotations
 
-import ctypes
 from typing import TYPE_CHECKING, Any
 
 from unicorn import arm_const as a
 
 from pybench.engine.builtin.cpuregs import CpuRegs
+from pybench.engine.builtin.memscan import memcmp
 
 if TYPE_CHECKING:
     from pybench.engine.builtin.machine import Machine
@@ -49,9 +49,6 @@ AFTER_EVENT_MAX = 4096
 MAX_PERIODS = 256               # periods remembered by PC (dropped all at once past this)
 BACKOFF_MIN = 168_000           # 1 ms of cycles after a failed probe
 BACKOFF_MAX = 168_000 * 64      # at most 64 ms
-# libc's memcmp: a memory compared with its copy in place, without a second copy.
-_memcmp = ctypes.CDLL(None).memcmp
-_memcmp.restype = ctypes.c_int
 STATE_REGS = ([getattr(a, f"UC_ARM_REG_R{i}") for i in range(13)]
               + [a.UC_ARM_REG_SP, a.UC_ARM_REG_LR, a.UC_ARM_REG_PC, a.UC_ARM_REG_XPSR,
                  a.UC_ARM_REG_MSP, a.UC_ARM_REG_PSP, a.UC_ARM_REG_PRIMASK,
@@ -191,7 +188,7 @@ class PollSkip:
     def _same(self, state: tuple[bytes, list[tuple[Any, bytes, int]]]) -> bool:
         regs, memories = state
         return self._regs.read_raw() == regs and all(
-            not _memcmp(buf, saved, size) for buf, saved, size in memories)
+            not memcmp(buf, saved, size) for buf, saved, size in memories)
 
     def _probe(self, horizon: int) -> int | None:
         """Run until the CPU is back where it started in the same state: the period in

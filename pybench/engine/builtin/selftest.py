@@ -47,21 +47,27 @@ MOVS_R0_2 = bytes.fromhex("0220")            # movs r0, #2
 STR_R1_R2 = bytes.fromhex("1160")            # str r1, [r2]
 
 
-def _fresh() -> tuple[Uc, ctypes.Array[ctypes.c_ubyte]]:
+Buffer = ctypes.Array[ctypes.c_ubyte]
+
+
+def _fresh() -> tuple[Uc, Buffer, Buffer]:
+    """A scratch unicorn with 4 KiB of flash (read+exec) and of RAM, both host buffers as
+    the machine maps its memories."""
     uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
     uc.ctl_set_cpu_model(a.UC_CPU_ARM_CORTEX_M4)
     flash = (ctypes.c_ubyte * 0x1000)()
+    ram = (ctypes.c_ubyte * 0x1000)()
     uc.mem_map_ptr(CODE, 0x1000, UC_PROT_READ | UC_PROT_EXEC, ctypes.addressof(flash))
-    uc.mem_map(RAM, 0x1000)
-    return uc, flash
+    uc.mem_map_ptr(RAM, 0x1000, UC_PROT_ALL, ctypes.addressof(ram))
+    return uc, flash, ram
 
 
-def _put(buf: ctypes.Array[ctypes.c_ubyte], off: int, code: bytes) -> None:
+def _put(buf: Buffer, off: int, code: bytes) -> None:
     buf[off : off + len(code)] = list(code)
 
 
 def check_cpu_model() -> None:
-    uc, _ = _fresh()
+    uc, _, _ = _fresh()
     if uc.ctl_get_cpu_model() != a.UC_CPU_ARM_CORTEX_M4:
         raise BenchError("unicorn self-test: CPU model does not read back as Cortex-M4")
 
@@ -69,7 +75,7 @@ def check_cpu_model() -> None:
 def check_counter_and_stops() -> None:
     """emu_counter sits at EMU_COUNTER_OFFSET; lowering emu_count stops after the current
     instruction; WFI returns from emu_start past the WFI."""
-    uc, flash = _fresh()
+    uc, flash, _ = _fresh()
     ctr = ctypes.c_uint64.from_address(uc._uch.value + EMU_COUNTER_OFFSET)
     cnt = ctypes.c_uint64.from_address(uc._uch.value + EMU_COUNTER_OFFSET + 8)
     _put(flash, 0, NOP * 20)
@@ -102,7 +108,7 @@ def check_flash_store_hook() -> None:
     """Once the flash mapping's protection has been set again with mem_protect, a
     WRITE_PROT hook returning True sees the store with its PC and unicorn drops the store:
     what the hook writes into the buffer is what flash holds, for every store width."""
-    uc, flash = _fresh()
+    uc, flash, _ = _fresh()
     uc.mem_protect(CODE, 0x1000, UC_PROT_READ | UC_PROT_EXEC)
     _put(flash, 0, STR_R0_R2 + STRH_R0_R2_4 + STRB_R0_R2_6 + NOP)
     uc.reg_write(a.UC_ARM_REG_R0, 0x12345678)
@@ -132,7 +138,7 @@ def check_protection_retry() -> None:
     """A load or a fetch from flash mapped with no access reaches the READ_PROT or
     FETCH_PROT hook; after the hook opens the mapping and returns True, the access is
     made again and succeeds (flashwatch.py)."""
-    uc, flash = _fresh()
+    uc, flash, _ = _fresh()
     _put(flash, 0x400, LDR_R0_R1 + NOP)
     flash[0x800:0x804] = [0x78, 0x56, 0x34, 0x12]
     uc.reg_write(a.UC_ARM_REG_R1, CODE + 0x800)
@@ -158,7 +164,7 @@ def check_protection_retry() -> None:
 
 def check_exception_return() -> None:
     """With IPSR set by hand and APSR rewritten, `bx lr` to EXC_RETURN is interrupt 8."""
-    uc, flash = _fresh()
+    uc, flash, _ = _fresh()
     _put(flash, 0, BX_LR)
     uc.reg_write(a.UC_ARM_REG_XPSR, (1 << 24) | 15)
     uc.reg_write(a.UC_ARM_REG_APSR_NZCV, uc.reg_read(a.UC_ARM_REG_APSR_NZCV))
@@ -184,12 +190,7 @@ def check_code_in_ram_rewritten() -> None:
     it runs the new instruction (firmware that copies functions into RAM relies on it;
     unicorn 2.1.1 keeps its own detection of such stores, where 2.1.2 on slowed every
     store to RAM for it: docs/builtin-engine.md, "Which unicorn")."""
-    uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
-    uc.ctl_set_cpu_model(a.UC_CPU_ARM_CORTEX_M4)
-    flash = (ctypes.c_ubyte * 0x1000)()
-    ram = (ctypes.c_ubyte * 0x1000)()
-    uc.mem_map_ptr(CODE, 0x1000, UC_PROT_READ | UC_PROT_EXEC, ctypes.addressof(flash))
-    uc.mem_map_ptr(RAM, 0x1000, UC_PROT_ALL, ctypes.addressof(ram))
+    uc, flash, ram = _fresh()
     _put(ram, 0x100, MOVS_R0_1 + NOP * 8)
     _put(flash, 0, STR_R1_R2 + NOP * 8)
     # Counted runs, no end address: unicorn drops the block holding an end address
