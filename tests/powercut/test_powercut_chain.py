@@ -11,8 +11,8 @@ from sample_device import SAMPLE
 
 from pybench import journal
 from pybench.engine.base import CutMode, FlashOpKind, PowerCut
+from pybench.image import signing
 from pybench.image.format import padded, parse_image
-from pybench.image.signing import test_key
 from pybench.journal import JournalRecord, State
 from pybench.paths import platform_file
 from pybench.powercut import chain
@@ -92,7 +92,7 @@ def test_a_long_chain_rotates_the_journal_twice_and_its_rotations_are_cut(
     v2, v3 = mini[2], mini[3]
     v3b = tmp_path / "mini-v3b.img"
     v3b.write_bytes(padded(parse_image(v3.read_bytes()), 8 * 1024, seed=1,
-                           key=test_key()).to_bytes())
+                           key=signing.test_key()).to_bytes())
     links = chain.parse(f"{v2},{v3},{v2}+flip-body,({v3b},{v3})*42,{v3b},{v2}+flip-body")
     sc = make_scenario("backdoor", SAMPLE, built / "boot.elf", mini[1], mini[2],
                        platform_file(), seed=1, extras=Extras(journal_fill=251, chain=links))

@@ -16,8 +16,8 @@ import pytest
 from sample_device import SAMPLE
 
 from pybench.engine.base import CutMode
+from pybench.image import signing
 from pybench.image.format import padded, parse_image
-from pybench.image.signing import test_key
 from pybench.paths import platform_file
 from pybench.powercut import content
 from pybench.powercut.campaign import CampaignConfig, CampaignResult, run_campaign
@@ -115,7 +115,7 @@ def grown(built: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[int, Pa
         if c.size and c.size not in out:
             out[c.size] = folder / f"mini-v2-{c.size}.img"
             out[c.size].write_bytes(padded(parse_image(src.read_bytes()), c.size,
-                                           seed=5, key=test_key()).to_bytes())
+                                           seed=5, key=signing.test_key()).to_bytes())
     return out
 
 
