@@ -82,7 +82,10 @@ Attributes the wrappers read (keep their names): cr, sr, busy, busy_until, cut, 
 
 reset(): power-on or system reset; registers back to reset values, key lockout cleared,
     pending operation dropped. Option bytes, trace and arm are kept.
-save() / load(state): a snapshot of everything, trace included, as plain tuples.
+save() / load(state): a snapshot of everything, trace included. The trace only ever
+    grows by append (reset_trace() and load() give it a new list), so save() keeps the
+    list and its length instead of a copy (a campaign keeps a thousand snapshots of a
+    trace of 131,000 operations); load() copies that many entries back.
 """
 
 # --- registers (RM0090 "Flash interface registers") ---------------------------
@@ -360,14 +363,14 @@ class FlashRules(object):
     def save(self):
         return (self.acr, self.sr, self.cr, self.optcr, self.key_stage, self.key_lockout,
                 self.optkey_stage, self.optkey_lockout, self.busy, self.busy_until,
-                self.cut, self.option_bytes, self.armed, tuple(self.trace),
+                self.cut, self.option_bytes, self.armed, self.trace, len(self.trace),
                 tuple(self.stuck))
 
     def load(self, state):
         (self.acr, self.sr, self.cr, self.optcr, self.key_stage, self.key_lockout,
          self.optkey_stage, self.optkey_lockout, self.busy, self.busy_until,
-         self.cut, self.option_bytes, self.armed, trace, stuck) = state
-        self.trace = list(trace)
+         self.cut, self.option_bytes, self.armed, trace, length, stuck) = state
+        self.trace = trace[:length]
         self.stuck = list(stuck)
 
     # --- bench-side controls ------------------------------------------------------

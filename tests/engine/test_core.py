@@ -169,6 +169,47 @@ def test_restore_brings_back_the_console_of_its_own_run(board: Any, fw_elf: Buil
     assert board.uart().text == "echo ready\r\necho: one\r\n"
 
 
+def test_snapshots_share_what_did_not_change(board: Any, fw_elf: Build) -> None:
+    """Two snapshots with a flash word programmed between them hold the same chunk
+    objects but the one with that word; restoring the first writes back that chunk."""
+    from pybench.engine.builtin.machine import SNAP_CHUNK
+
+    boot(board, fw_elf("systick"))
+    board.run(2 * MS)
+    flash_at = board._machine.memories.index(board._machine.flash_mem)
+    addr = load_layout().SPARE_ADDR + 3 * SNAP_CHUNK + 8
+    first = board.snapshot()
+    board.write_flash(addr, b"\x12\x34\x56\x78")
+    second = board.snapshot()
+    old, new = first.memories[flash_at], second.memories[flash_at]
+    changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a is not b]
+    base = board._machine.flash_mem.base
+    assert changed == [(addr - base) // SNAP_CHUNK]
+    assert new[changed[0]] != old[changed[0]]
+    board.restore(first)
+    assert board.read_flash(addr, 4) == old[changed[0]][8:12]
+    board.restore(second)
+    assert board.read_flash(addr, 4) == b"\x12\x34\x56\x78"
+
+
+def test_memory_load_writes_and_reports_only_changed_chunks() -> None:
+    from pybench.engine.builtin.machine import SNAP_CHUNK, Memory
+
+    mem = Memory("ram", 0x2000_0000, 5 * SNAP_CHUNK + 100, True)   # a short last chunk
+    mem.view[:] = bytes(range(256)) * (mem.size // 256) + bytes(mem.size % 256)
+    saved = mem.save()
+    assert len(saved) == 6 and len(saved[-1]) == 100
+    assert mem.save(saved) == saved and all(
+        a is b for a, b in zip(mem.save(saved), saved, strict=True))
+    mem.view[SNAP_CHUNK + 1] ^= 0xFF
+    mem.view[2 * SNAP_CHUNK] ^= 0xFF
+    mem.view[mem.size - 1] ^= 0xFF
+    assert mem.load(saved) == [(0x2000_0000 + SNAP_CHUNK, 0x2000_0000 + 3 * SNAP_CHUNK),
+                               (0x2000_0000 + 5 * SNAP_CHUNK, 0x2000_0000 + mem.size)]
+    assert b"".join(saved) == bytes(mem.view)
+    assert mem.load(saved) == []
+
+
 def _trace(board: Any, elf: Path) -> tuple[list[str], int, bytes]:
     boot(board, elf)
     board.run(30 * MS)

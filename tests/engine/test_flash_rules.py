@@ -645,6 +645,26 @@ def test_save_and_load_give_the_same_future(unlocked: Board) -> None:
     assert futures[0][1][10] is True, "the armed cut fired in the restored rules"
 
 
+def test_a_saved_trace_outlives_the_operations_after_it(unlocked: Board) -> None:
+    """save() keeps the trace list and its length, not a copy: what runs after the save,
+    or after a load of it, must not change what a load of it gives back."""
+    _program_run(unlocked, 3)
+    early = unlocked.rules.save()
+    early_trace = list(unlocked.rules.trace)
+    _program_run(unlocked, 2)
+    late = unlocked.rules.save()
+    late_trace = list(unlocked.rules.trace)
+    unlocked.rules.load(early)
+    assert unlocked.rules.trace == early_trace
+    unlocked.store(LAYOUT.SPARE_ADDR + 128, 4, 0x5555AAAA)   # another future
+    assert len(unlocked.rules.trace) == len(early_trace) + 1
+    assert unlocked.rules.trace[-1] != late_trace[len(early_trace)]
+    unlocked.rules.load(late)
+    assert unlocked.rules.trace == late_trace
+    unlocked.rules.load(early)
+    assert unlocked.rules.trace == early_trace
+
+
 # --- the same file must run in Renode's IronPython 2.7 ----------------------------------
 RULES_PATH = Path(R.__file__)
 

@@ -163,3 +163,14 @@ def test_host_state_restored_mid_transfer_replays_identically() -> None:
     second = finish()
     assert first == second
     assert bytes(peer.data) == bytes(range(256)) * 40
+
+
+def test_host_random_stream_goes_on_the_same_after_load() -> None:
+    host = sample_host(seed=5)
+    host.rng.random()
+    saved = host.save()
+    ahead = [host.rng.randrange(1 << 32) for _ in range(5)]
+    host.load(saved)
+    assert [host.rng.randrange(1 << 32) for _ in range(5)] == ahead
+    host.load(saved)            # the saved copy is its own generator: still at its place
+    assert [host.rng.randrange(1 << 32) for _ in range(5)] == ahead

@@ -83,10 +83,12 @@ CHECK_CYCLES = CPU_HZ // 10_000          # the stop condition runs at least ever
 # unmasking instruction and the exception entry for short critical sections.
 MASKED_SLICE = 16
 PAGE = 1024                              # unicorn's ARM target page
-# A restore compares flash with the snapshot in chunks of this size and drops only the
-# code translated from chunks that differ: the bootloader's translations survive the
-# campaign's restores and power cycles (a signature check is 19 M instructions of it).
-RESTORE_CHUNK = 16 * 1024
+# Snapshots hold each memory as chunks of this size, shared between snapshots where
+# unchanged (Memory.save). A restore writes only the chunks that differ from the memory
+# as it is and drops only the code translated from those: the bootloader's translations
+# survive the campaign's restores and power cycles (a signature check is 19 M
+# instructions of it).
+SNAP_CHUNK = 4 * 1024
 # The translation buffer is flushed between runs, never by unicorn itself in the middle of
 # one (ucctl.TCG_BUFFER_SIZE): at a reset or restore once it is half full, read in place
 # (tcgbuf.py). Where that cannot be read, by a budget instead: a restore spends
@@ -215,29 +217,39 @@ class Memory:
     def contains(self, addr: int, n: int) -> bool:
         return self.base <= addr and addr + n <= self.end
 
-    def save(self) -> bytes:
-        return bytes(self.view)
+    def save(self, like: Chunks = ()) -> Chunks:
+        """The content as chunks of SNAP_CHUNK bytes. A chunk equal to the one at the
+        same place in `like` (an earlier save) is that very object: saves taken one
+        after another share what did not change, so a campaign can keep a thousand
+        snapshots of an update that changes a few KiB between two of them."""
+        out = []
+        for i, off in enumerate(range(0, self.size, SNAP_CHUNK)):
+            n = min(SNAP_CHUNK, self.size - off)
+            if i < len(like) and not memcmp(self.addr + off, like[i], n):
+                out.append(like[i])
+            else:
+                out.append(bytes(self.view[off : off + n]))
+        return tuple(out)
 
-    def load(self, data: bytes) -> None:
-        ctypes.memmove(self.addr, data, self.size)
-
-    def clear(self) -> None:
-        ctypes.memset(self.addr, 0, self.size)
-
-    def changed_chunks(self, data: bytes, step: int) -> list[tuple[int, int]]:
-        """[lo, hi) bus address ranges, in whole chunks of `step` bytes, where this
-        memory differs from `data` (a save() of it), adjacent chunks merged."""
-        other = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
+    def load(self, chunks: Chunks) -> list[tuple[int, int]]:
+        """Become `chunks` (a save()), writing only the chunks that differ; returns
+        the [lo, hi) bus address ranges written, adjacent ones merged."""
         out: list[tuple[int, int]] = []
-        for off in range(0, self.size, step):
-            n = min(step, self.size - off)
-            if memcmp(self.addr + off, other + off, n):
+        off = 0
+        for chunk in chunks:
+            n = len(chunk)
+            if memcmp(self.addr + off, chunk, n):
+                ctypes.memmove(self.addr + off, chunk, n)
                 lo = self.base + off
                 if out and out[-1][1] == lo:
                     out[-1] = (out[-1][0], lo + n)
                 else:
                     out.append((lo, lo + n))
+            off += n
         return out
+
+    def clear(self) -> None:
+        ctypes.memset(self.addr, 0, self.size)
 
 
 class FlashMemory:
@@ -268,10 +280,13 @@ class FlashMemory:
         self._machine.code_changed(addr, addr + len(data))
 
 
+Chunks = tuple[bytes, ...]     # a memory's content as Memory.save() keeps it
+
+
 @dataclass
 class Snapshot:
     context: Any
-    memories: tuple[bytes, ...]
+    memories: tuple[Chunks, ...]
     flash_generation: int
     models: tuple[Any, ...]
     cycles: int
@@ -346,7 +361,8 @@ class Machine:
         self._unmapped: tuple[int, int] | None = None
         self._dirty = (NEVER, 0)
         self._flash_gen = next(_GENERATIONS)
-        self._flash_saved: tuple[int, bytes] = (0, b"")
+        self._flash_saved: tuple[int, Chunks] = (0, ())
+        self._saved: dict[int, Chunks] = {}     # each RAM's last save, to share with
         self._breakpoints: dict[int, int] = {}
         self._skip_bp: int | None = None
         self._halted_at: int | None = None     # the breakpoint the CPU stopped on
@@ -1352,8 +1368,7 @@ class Machine:
     def snapshot(self) -> Snapshot:
         return Snapshot(
             context=self.uc.context_save(),
-            memories=tuple(self._save_flash() if m is self.flash_mem else m.save()
-                           for m in self.memories),
+            memories=tuple(self._save_memory(i, m) for i, m in enumerate(self.memories)),
             flash_generation=self._flash_gen,
             models=tuple(m.save() for m in self.models),
             cycles=self._cycles,
@@ -1374,12 +1389,8 @@ class Machine:
         self.uc.context_restore(snap.context)
         stale: list[tuple[int, int]] = []     # code translated from the old content
         for mem, data in zip(self.memories, snap.memories, strict=True):
-            if mem is not self.flash_mem:
-                mem.load(data)
-                stale.append((mem.base, mem.end))
-            elif self._flash_gen != snap.flash_generation:
-                stale += mem.changed_chunks(data, RESTORE_CHUNK)
-                mem.load(data)
+            if mem is not self.flash_mem or self._flash_gen != snap.flash_generation:
+                stale += mem.load(data)
         if not self._spend_tb(TB_COST_RESTORE):
             for lo, hi in stale:
                 self._remove_cache(lo, hi)
@@ -1408,11 +1419,16 @@ class Machine:
         self._fault_stop = None
         self.poll.forget()
 
-    def _save_flash(self) -> bytes:
-        gen, data = self._flash_saved
-        if gen != self._flash_gen:
-            data = self.flash_mem.save()
-            self._flash_saved = (self._flash_gen, data)
+    def _save_memory(self, index: int, mem: Memory) -> Chunks:
+        """mem.save(), sharing chunks with its previous save; flash is saved again only
+        when its generation moved."""
+        if mem is self.flash_mem:
+            gen, data = self._flash_saved
+            if gen != self._flash_gen:
+                data = mem.save(data)
+                self._flash_saved = (self._flash_gen, data)
+            return data
+        data = self._saved[index] = mem.save(self._saved.get(index, ()))
         return data
 
     def state_digest(self) -> bytes:
