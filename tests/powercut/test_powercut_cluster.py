@@ -7,6 +7,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
+import dask
 import pytest
 from sample_device import SAMPLE
 
@@ -48,11 +49,14 @@ def test_a_two_worker_local_cluster_gives_the_results_of_j(built: Path) -> None:
         client = cluster._clients[run_paths.token]
         assert len(client.scheduler_info()["workers"]) == 2
         kept = client.run(cluster.worker_runners)
+        profiling = client.run(functools.partial(dask.config.get, cluster.PROFILE_KEY))
     assert reference.failures and max(len(r.path) for r in reference.results) == 2
     assert comparable(report.to_json(result)) == comparable(report.to_json(reference))
     assert [r.uart for r in result.failures] == [r.uart for r in reference.failures]
     # one runner (engine + golden run) per worker, kept across both depth levels
     assert sorted(kept.values()) == [1, 1]
+    # Dask's sampling profiler off on the local workers (it slowed cuts down)
+    assert list(profiling.values()) == [False, False]
 
 
 def test_an_unreachable_scheduler_is_a_one_line_error() -> None:
