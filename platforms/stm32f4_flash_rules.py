@@ -85,7 +85,9 @@ reset(): power-on or system reset; registers back to reset values, key lockout c
 save() / load(state): a snapshot of everything, trace included. The trace only ever
     grows by append (reset_trace() and load() give it a new list), so save() keeps the
     list and its length instead of a copy (a campaign keeps a thousand snapshots of a
-    trace of 131,000 operations); load() copies that many entries back.
+    trace of 131,000 operations); load() copies that many entries back, or, when the
+    live trace is its own earlier copy of the same list that no snapshot refers to,
+    shortens it to that length.
 """
 
 # --- registers (RM0090 "Flash interface registers") ---------------------------
@@ -320,6 +322,7 @@ class FlashRules(object):
         self.memory = memory
         self.on_event = None
         self.trace = []
+        self._owned = None      # (list, n): self.trace is a copy of list[:n] plus its own
         self.armed = None
         # Option bytes are non-volatile: they are not part of reset().
         self.option_bytes = OPTCR_FACTORY
@@ -361,6 +364,7 @@ class FlashRules(object):
         self.cut = False
 
     def save(self):
+        self._owned = None      # this snapshot refers to the list: never shorten it
         return (self.acr, self.sr, self.cr, self.optcr, self.key_stage, self.key_lockout,
                 self.optkey_stage, self.optkey_lockout, self.busy, self.busy_until,
                 self.cut, self.option_bytes, self.armed, self.trace, len(self.trace),
@@ -370,7 +374,15 @@ class FlashRules(object):
         (self.acr, self.sr, self.cr, self.optcr, self.key_stage, self.key_lockout,
          self.optkey_stage, self.optkey_lockout, self.busy, self.busy_until,
          self.cut, self.option_bytes, self.armed, trace, length, stuck) = state
-        self.trace = trace[:length]
+        owned = self._owned
+        if owned is not None and owned[0] is trace and length <= owned[1]:
+            # The live list is our own copy of this one's first owned[1] entries (no
+            # snapshot refers to it): shortening it costs what was added since, not
+            # the whole trace (a campaign loads the same snapshot for many cuts).
+            del self.trace[length:]
+        else:
+            self.trace = trace[:length]
+        self._owned = (trace, length)
         self.stuck = list(stuck)
 
     # --- bench-side controls ------------------------------------------------------
@@ -404,6 +416,7 @@ class FlashRules(object):
 
     def reset_trace(self):
         self.trace = []
+        self._owned = None
 
     # --- time -----------------------------------------------------------------------
     def stall_ns(self, now):

@@ -172,19 +172,18 @@ def test_restore_brings_back_the_console_of_its_own_run(board: Any, fw_elf: Buil
 def test_snapshots_share_what_did_not_change(board: Any, fw_elf: Build) -> None:
     """Two snapshots with a flash word programmed between them hold the same chunk
     objects but the one with that word; restoring the first writes back that chunk."""
-    from pybench.engine.builtin.machine import SNAP_CHUNK
-
     boot(board, fw_elf("systick"))
     board.run(2 * MS)
     flash_at = board._machine.memories.index(board._machine.flash_mem)
-    addr = load_layout().SPARE_ADDR + 3 * SNAP_CHUNK + 8
+    chunk = board._machine.flash_mem.chunk
+    addr = load_layout().SPARE_ADDR + 3 * chunk + 8
     first = board.snapshot()
     board.write_flash(addr, b"\x12\x34\x56\x78")
     second = board.snapshot()
     old, new = first.memories[flash_at], second.memories[flash_at]
     changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a is not b]
     base = board._machine.flash_mem.base
-    assert changed == [(addr - base) // SNAP_CHUNK]
+    assert changed == [(addr - base) // chunk]
     assert new[changed[0]] != old[changed[0]]
     board.restore(first)
     assert board.read_flash(addr, 4) == old[changed[0]][8:12]
@@ -196,6 +195,8 @@ def test_memory_load_writes_and_reports_only_changed_chunks() -> None:
     from pybench.engine.builtin.machine import SNAP_CHUNK, Memory
 
     mem = Memory("ram", 0x2000_0000, 5 * SNAP_CHUNK + 100, True)   # a short last chunk
+    assert mem.chunk == SNAP_CHUNK
+    assert Memory("flash", 0x0800_0000, 1 << 20, False).chunk == 16 * 1024
     mem.view[:] = bytes(range(256)) * (mem.size // 256) + bytes(mem.size % 256)
     saved = mem.save()
     assert len(saved) == 6 and len(saved[-1]) == 100

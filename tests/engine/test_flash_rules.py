@@ -661,8 +661,16 @@ def test_a_saved_trace_outlives_the_operations_after_it(unlocked: Board) -> None
     assert unlocked.rules.trace[-1] != late_trace[len(early_trace)]
     unlocked.rules.load(late)
     assert unlocked.rules.trace == late_trace
+    unlocked.rules.load(early)                  # the same list, shorter: cut back
+    assert unlocked.rules.trace == early_trace
+    # A save after a load refers to the live list: a later load must not shorten it.
+    unlocked.store(LAYOUT.SPARE_ADDR + 132, 4, 0x0F0F0F0F)
+    branch = unlocked.rules.save()
+    branch_trace = list(unlocked.rules.trace)
     unlocked.rules.load(early)
     assert unlocked.rules.trace == early_trace
+    unlocked.rules.load(branch)
+    assert unlocked.rules.trace == branch_trace
 
 
 # --- the same file must run in Renode's IronPython 2.7 ----------------------------------

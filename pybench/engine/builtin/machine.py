@@ -83,12 +83,13 @@ CHECK_CYCLES = CPU_HZ // 10_000          # the stop condition runs at least ever
 # unmasking instruction and the exception entry for short critical sections.
 MASKED_SLICE = 16
 PAGE = 1024                              # unicorn's ARM target page
-# Snapshots hold each memory as chunks of this size, shared between snapshots where
+# Snapshots hold each memory as chunks of at least this size, shared between snapshots where
 # unchanged (Memory.save). A restore writes only the chunks that differ from the memory
 # as it is and drops only the code translated from those: the bootloader's translations
 # survive the campaign's restores and power cycles (a signature check is 19 M
 # instructions of it).
 SNAP_CHUNK = 4 * 1024
+SNAP_CHUNKS = 64     # ... or in this many chunks, when those are larger (1 MiB of flash)
 # The translation buffer is flushed between runs, never by unicorn itself in the middle of
 # one (ucctl.TCG_BUFFER_SIZE): at a reset or restore once it is half full, read in place
 # (tcgbuf.py). Where that cannot be read, by a budget instead: a restore spends
@@ -213,18 +214,20 @@ class Memory:
         self.buf = (ctypes.c_ubyte * size)()
         self.view = memoryview(self.buf).cast("B")
         self.addr = ctypes.addressof(self.buf)
+        # The chunks of save() and load(): a restore looks at each one.
+        self.chunk = max(SNAP_CHUNK, size // SNAP_CHUNKS)
 
     def contains(self, addr: int, n: int) -> bool:
         return self.base <= addr and addr + n <= self.end
 
     def save(self, like: Chunks = ()) -> Chunks:
-        """The content as chunks of SNAP_CHUNK bytes. A chunk equal to the one at the
+        """The content as chunks of `self.chunk` bytes. A chunk equal to the one at the
         same place in `like` (an earlier save) is that very object: saves taken one
         after another share what did not change, so a campaign can keep a thousand
         snapshots of an update that changes a few KiB between two of them."""
         out = []
-        for i, off in enumerate(range(0, self.size, SNAP_CHUNK)):
-            n = min(SNAP_CHUNK, self.size - off)
+        for i, off in enumerate(range(0, self.size, self.chunk)):
+            n = min(self.chunk, self.size - off)
             if i < len(like) and not memcmp(self.addr + off, like[i], n):
                 out.append(like[i])
             else:
