@@ -53,3 +53,12 @@ def test_a_state_only_named_is_not_found() -> None:
     named = table.add(table.digests(f), frozenset({1}), "", False, None)
     assert table.find(table.digests(f), "", False) is None and len(table) == 0
     assert named == table.add(table.digests(f), frozenset({1}), "", False, "kept")
+
+
+def test_digests_taken_from_the_image_before_only_where_it_is_equal() -> None:
+    table: JudgedStates[str] = JudgedStates(SECTORS)
+    images = [flash(b"boot", b"jrnA", b"AAAAAAAA"), flash(b"boot", b"jrnB", b"AAAAAAAA"),
+              flash(b"boot", b"jrnB", b"AAAAAAAC"), flash(b"bOot", b"jrnA", b"AAAAAAAA")]
+    for image in images:
+        got = table.digests(image).of([0, 1, 2])
+        assert got == JudgedStates(SECTORS).digests(image).of([0, 1, 2])
