@@ -29,7 +29,7 @@ from pybench.powercut.cutspec import CutPath, format_path
 from pybench.powercut.judged import JudgedStates
 from pybench.powercut.oracle import Judgement, UpdateFacts, Verdict
 from pybench.powercut.phases import phase_of
-from pybench.powercut.plan import PlanOptions, plan_followups
+from pybench.powercut.plan import PlanKind, PlanOptions, plan_followups
 from pybench.powercut.scenario import Scenario, StepFailed
 from pybench.powercut.settle import CutEngine, PowerFailed, Spacing, wait_ready
 
@@ -45,6 +45,10 @@ SETTLE = "settle"
 # not change (the flash chunks, the flash trace), so a snapshot of an upload costs
 # about 0.1 MiB: mostly RAM, and the host's copy of the transfer.
 MAX_MARKS = 4096
+# A snapshot costs the golden run 1-3 ms: a plan of N random cuts keeps at most 2N of
+# them (at least FEW_MARKS), or the golden run of a short campaign of a long update
+# would cost more than its cuts save.
+FEW_MARKS = 192
 # An engine whose snapshots are slow (Renode saves the whole emulation to a file) gets
 # few of them, by virtual time only, at least this far apart.
 SLOW_MAX_MARKS = 24
@@ -238,6 +242,8 @@ class CutRunner:
         uart_start = len(eng.uart().text)
         spacing = self.spacing
         max_marks = MAX_MARKS
+        if self.options.kind is PlanKind.RANDOM:
+            max_marks = min(MAX_MARKS, max(FEW_MARKS, 2 * self.options.random_count))
         if spacing is not None and not eng.cheap_snapshots:
             spacing = Spacing(max(spacing.every_ns, SLOW_EVERY_NS), 0)
             max_marks = SLOW_MAX_MARKS

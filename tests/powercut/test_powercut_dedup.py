@@ -109,3 +109,26 @@ def test_the_upload_keeps_snapshots_along_the_way(built: Path) -> None:
     assert len(inside) >= 16, f"{len(inside)} snapshots during the upload"
     gaps = [b - a for a, b in itertools.pairwise(inside)]
     assert max(gaps) <= staging_ops // 8
+
+
+def test_a_few_random_cuts_keep_few_snapshots(built: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Snapshots cost the golden run time: a plan of N random cuts keeps at most 2N
+    (at least FEW_MARKS, made small here); other plans keep up to MAX_MARKS."""
+    from pybench.engine.builtin.engine import BuiltinEngine
+    from pybench.powercut import runner as runner_module
+    from pybench.powercut.campaign import CampaignConfig, prepared_runner
+
+    monkeypatch.setattr(runner_module, "FEW_MARKS", 4)
+
+    def marks(options: PlanOptions) -> int:
+        config = CampaignConfig(
+            make_engine=BuiltinEngine,
+            make_scenario=lambda: make_scenario("backdoor", SAMPLE, built / "boot.elf",
+                                                built / "app-v1.img", built / "app-v2.img",
+                                                platform_file()),
+            options=options)
+        return sum(s.mark for s in prepared_runner(config).golden.snaps)
+
+    assert marks(PlanOptions(kind=PlanKind.RANDOM, random_count=3)) <= 6
+    assert marks(PlanOptions(kind=PlanKind.EXHAUSTIVE)) > 12
