@@ -34,6 +34,8 @@ class SectorDigests:
         self.sectors = sectors            # (offset in the image, size)
         self._done: dict[int, bytes] = {}
         self._before = before
+        if before is not None:
+            before._before = None         # one image back, not a chain of them
 
     def one(self, i: int) -> bytes:
         d = self._done.get(i)
@@ -41,8 +43,8 @@ class SectorDigests:
             off, size = self.sectors[i]
             part = self.flash[off : off + size]
             before = self._before
-            d = before._done.get(i) if before is not None else None
-            if d is None or before is None or before.flash[off : off + size] != part:
+            if (before is None or (d := before._done.get(i)) is None
+                    or before.flash[off : off + size] != part):
                 d = hashlib.blake2b(part, digest_size=16).digest()
             self._done[i] = d
         return d
@@ -71,10 +73,7 @@ class JudgedStates(Generic[T]):
 
     def digests(self, flash: bytes) -> SectorDigests:
         """The digests of `flash`, taking those of unchanged sectors from the last call's."""
-        last = self._last
-        if last is not None:
-            last._before = None           # one image back, not a chain of them
-        self._last = SectorDigests(flash, self.sectors, last)
+        self._last = SectorDigests(flash, self.sectors, self._last)
         return self._last
 
     def find(self, digests: SectorDigests, rest: str, committed: bool) -> tuple[str, T] | None:

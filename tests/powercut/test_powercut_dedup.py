@@ -18,7 +18,7 @@ from pybench.image.format import padded, parse_image
 from pybench.paths import platform_file
 from pybench.powercut.campaign import CampaignConfig, CampaignResult, run_campaign
 from pybench.powercut.plan import PlanKind, PlanOptions
-from pybench.powercut.runner import Checks, CutResult
+from pybench.powercut.runner import Checks, CutResult, CutRunner
 from pybench.powercut.scenario import BackdoorScenario, make_scenario
 
 SMALL = 16 * 1024
@@ -87,19 +87,24 @@ def test_http_upload_and_copy_down(built: Path) -> None:
     _compare(fast, slow)
 
 
-def test_the_upload_keeps_snapshots_along_the_way(built: Path) -> None:
-    """The upload is resumable: the golden run keeps snapshots in its middle, although
-    the wire runs the board in short steps there (each must count towards the next)."""
+def _golden_runner(built: Path, via: str, options: PlanOptions) -> CutRunner:
+    """A runner of app v1 -> v2 `via` the transport, after its golden run."""
     from pybench.engine.builtin.engine import BuiltinEngine
-    from pybench.powercut.campaign import CampaignConfig, prepared_runner
+    from pybench.powercut.campaign import prepared_runner
 
     config = CampaignConfig(
         make_engine=BuiltinEngine,
-        make_scenario=lambda: make_scenario("http", SAMPLE, built / "boot.elf",
+        make_scenario=lambda: make_scenario(via, SAMPLE, built / "boot.elf",
                                             built / "app-v1.img", built / "app-v2.img",
                                             platform_file()),
-        options=PlanOptions())
-    runner = prepared_runner(config)
+        options=options)
+    return prepared_runner(config)
+
+
+def test_the_upload_keeps_snapshots_along_the_way(built: Path) -> None:
+    """The upload is resumable: the golden run keeps snapshots in its middle, although
+    the wire runs the board in short steps there (each must count towards the next)."""
+    runner = _golden_runner(built, "http", PlanOptions())
     assert runner.golden_ok()
     names = [step.name for step in runner.scenario.steps()]
     upload = names.index("upload")
@@ -115,20 +120,12 @@ def test_a_few_random_cuts_keep_few_snapshots(built: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Snapshots cost the golden run time: a plan of N random cuts keeps at most 2N
     (at least FEW_MARKS, made small here); other plans keep up to MAX_MARKS."""
-    from pybench.engine.builtin.engine import BuiltinEngine
     from pybench.powercut import runner as runner_module
-    from pybench.powercut.campaign import CampaignConfig, prepared_runner
 
     monkeypatch.setattr(runner_module, "FEW_MARKS", 4)
 
     def marks(options: PlanOptions) -> int:
-        config = CampaignConfig(
-            make_engine=BuiltinEngine,
-            make_scenario=lambda: make_scenario("backdoor", SAMPLE, built / "boot.elf",
-                                                built / "app-v1.img", built / "app-v2.img",
-                                                platform_file()),
-            options=options)
-        return sum(s.mark for s in prepared_runner(config).golden.snaps)
+        return sum(s.mark for s in _golden_runner(built, "backdoor", options).golden.snaps)
 
     assert marks(PlanOptions(kind=PlanKind.RANDOM, random_count=3)) <= 6
     assert marks(PlanOptions(kind=PlanKind.EXHAUSTIVE)) > 12

@@ -364,8 +364,10 @@ class Machine:
         self._unmapped: tuple[int, int] | None = None
         self._dirty = (NEVER, 0)
         self._flash_gen = next(_GENERATIONS)
-        self._flash_saved: tuple[int, Chunks] = (0, ())
-        self._saved: dict[int, Chunks] = {}     # each RAM's last save, to share with
+        # Each memory's last save or restore, to share chunks with; the flash generation
+        # it holds (flash is compared again only when that moved).
+        self._saved: dict[int, Chunks] = {}
+        self._saved_flash_gen = 0
         self._breakpoints: dict[int, int] = {}
         self._skip_bp: int | None = None
         self._halted_at: int | None = None     # the breakpoint the CPU stopped on
@@ -1397,9 +1399,8 @@ class Machine:
         if not self._spend_tb(TB_COST_RESTORE):
             for lo, hi in stale:
                 self._remove_cache(lo, hi)
-        self._flash_gen = snap.flash_generation
-        self._flash_saved = (snap.flash_generation, snap.memories[self.memories.index(
-            self.flash_mem)])
+        self._flash_gen = self._saved_flash_gen = snap.flash_generation
+        self._saved = dict(enumerate(snap.memories))
         for model, state in zip(self.models, snap.models, strict=True):
             model.load(state)
         self._apply_mpu()
@@ -1423,15 +1424,14 @@ class Machine:
         self.poll.forget()
 
     def _save_memory(self, index: int, mem: Memory) -> Chunks:
-        """mem.save(), sharing chunks with its previous save; flash is saved again only
-        when its generation moved."""
+        """mem.save(), sharing chunks with its last save or restore; flash is compared
+        again only when its generation moved."""
+        last = self._saved.get(index, ())
         if mem is self.flash_mem:
-            gen, data = self._flash_saved
-            if gen != self._flash_gen:
-                data = mem.save(data)
-                self._flash_saved = (self._flash_gen, data)
-            return data
-        data = self._saved[index] = mem.save(self._saved.get(index, ()))
+            if last and self._saved_flash_gen == self._flash_gen:
+                return last
+            self._saved_flash_gen = self._flash_gen
+        data = self._saved[index] = mem.save(last)
         return data
 
     def state_digest(self) -> bytes:
